@@ -1,0 +1,36 @@
+# The two commands a new user needs: `make demo` (the main job on real data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint format bench data clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+data: $(STAMP)
+	PY=$(PY) bash scripts/get_fashion_mnist.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	$(VENV)/bin/pytest -q -n 2
+
+demo: data
+	$(VENV)/bin/aglu bench activation
+
+bench: $(STAMP)
+	$(VENV)/bin/aglu bench activation
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

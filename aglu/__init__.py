@@ -1,0 +1,10 @@
+"""aglu: Adaptive Parametric Activation (APA) and AGLU for PyTorch (Alexandridis et al., ECCV 2024).
+
+The layers need torch alone; the toolkit (models, data, training, analysis) needs ``aglu[train]``.
+"""
+
+from aglu import functional
+from aglu.layers import AGLU, APA, create_activation
+
+__version__ = "0.1.0"
+__all__ = ["AGLU", "APA", "create_activation", "functional"]
