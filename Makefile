@@ -24,7 +24,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 test: lint
-	$(VENV)/bin/pytest -q -n 2
+	$(VENV)/bin/pytest -q -n 2 tests aglu
 
 demo: data
 	$(VENV)/bin/aglu bench activation
