@@ -1,0 +1,261 @@
+"""`aglu study`: train the Fashion-MNIST-LT demo recipe for each activation variant and seed.
+
+Every run is one ``aglu train`` subprocess writing its own run folder under the study folder:
+
+    STUDY_DIR/<variant>-<profile>-seed<S>/metrics.json     the run's final metrics
+    STUDY_DIR/logs/<variant>-<profile>-seed<S>.log         its standard output and error
+    STUDY_DIR/study.json                                   every run and the mean ± std per variant
+
+The study is resumable: a run whose ``metrics.json`` exists is skipped, one that stopped after
+writing ``checkpoints/last.ckpt`` is resumed with ``aglu train --resume RUN_DIR``, and one that
+stopped earlier is started again from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aglu.bench.study_table import aggregate_runs, format_study_table
+
+__all__ = ["PROFILES", "VARIANTS", "StudyRun", "plan_runs", "study_main"]
+
+logger = logging.getLogger(__name__)
+
+# variant name -> (act_layer, gate_layer) of aglu.models.create.
+VARIANTS: dict[str, tuple[str, str]] = {
+    "relu+sigmoid": ("relu", "sigmoid"),
+    "aglu+sigmoid": ("aglu", "sigmoid"),
+    "relu+apa": ("relu", "apa"),
+    "aglu+apa": ("aglu", "apa"),
+    "silu+sigmoid": ("silu", "sigmoid"),
+}
+# profile name -> imbalance factor ρ (n_max / n_min). --profile adds the last two.
+PROFILES: dict[str, float] = {"rho100": 100.0, "rho10": 10.0, "rho1": 1.0}
+DEFAULT_CONFIG = "configs/fashion_mnist_lt.yaml"
+# An alternative command for `aglu train` (split like a shell line); tests point it at a fake.
+TRAIN_COMMAND_ENV = "AGLU_STUDY_TRAIN_COMMAND"
+CHECKPOINT = Path("checkpoints") / "last.ckpt"
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One training run of the study."""
+
+    variant: str
+    profile: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant}-{self.profile}-seed{self.seed}"
+
+    @property
+    def imbalance_factor(self) -> float:
+        return PROFILES[self.profile]
+
+
+def plan_runs(
+    variants: Sequence[str], seeds: Sequence[int], profiles: Sequence[str]
+) -> list[StudyRun]:
+    """All runs, ordered profile, then seed, then variant, so a cut-short study stays comparable.
+
+    Example:
+        >>> [run.name for run in plan_runs(["relu+apa", "aglu+apa"], [0, 1], ["rho100"])][:3]
+        ['relu+apa-rho100-seed0', 'aglu+apa-rho100-seed0', 'relu+apa-rho100-seed1']
+    """
+    for variant in variants:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown study variant {variant!r}; use some of {list(VARIANTS)}")
+    for profile in profiles:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown study profile {profile!r}; use some of {list(PROFILES)}")
+    return [
+        StudyRun(variant, profile, seed)
+        for profile in profiles
+        for seed in seeds
+        for variant in variants
+    ]
+
+
+def train_command(override: str | None = None) -> list[str]:
+    """The training command: ``override``, else $AGLU_STUDY_TRAIN_COMMAND, else ``aglu train``."""
+    line = override or os.environ.get(TRAIN_COMMAND_ENV)
+    if line:
+        return shlex.split(line)
+    return [sys.executable, "-m", "aglu", "train"]
+
+
+def train_arguments(
+    run: StudyRun, config: str, run_dir: Path, epochs: int | None, extra: Sequence[str]
+) -> list[str]:
+    """The ``aglu train`` arguments that start ``run`` from scratch."""
+    act_layer, gate_layer = VARIANTS[run.variant]
+    arguments = [
+        config,
+        f"--model.act_layer={act_layer}",
+        f"--model.gate_layer={gate_layer}",
+        f"--data.imbalance_factor={run.imbalance_factor:g}",
+        "--seed",
+        str(run.seed),
+    ]
+    if epochs is not None:
+        arguments += ["--epochs", str(epochs)]
+    return [*arguments, "--out", str(run_dir), *extra]
+
+
+def _read_metrics(run_dir: Path) -> dict | None:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _run_one(
+    run: StudyRun, command: list[str], arguments: list[str], out: Path
+) -> tuple[int, float]:
+    """Start or resume one run, its output appended to the study's log folder; (exit code, s)."""
+    run_dir = out / run.name
+    if (run_dir / CHECKPOINT).is_file():
+        logger.info("%s: resuming from %s", run.name, run_dir / CHECKPOINT)
+        arguments = ["--resume", str(run_dir)]
+    else:
+        if run_dir.exists():
+            logger.info("%s: no checkpoint in the unfinished run, starting it again", run.name)
+            shutil.rmtree(run_dir)
+        logger.info("%s: training", run.name)
+    log_path = out / "logs" / f"{run.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with log_path.open("a") as log:
+        log.write(f"$ {shlex.join(command + arguments)}\n")
+        log.flush()
+        code = subprocess.run(command + arguments, stdout=log, stderr=subprocess.STDOUT).returncode
+    return code, time.perf_counter() - start
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def _previous_wall_times(path: Path) -> dict[str, float]:
+    """Wall times of runs finished by an earlier invocation of the same study."""
+    if not path.is_file():
+        return {}
+    runs = json.loads(path.read_text()).get("runs", [])
+    return {run["name"]: run["wall_s"] for run in runs if run.get("wall_s") is not None}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aglu study",
+        description="Train the Fashion-MNIST-LT demo recipe for each activation variant and seed; "
+        "report mean ± std of top-1, many, medium, few and ECE, with and without IIF. "
+        "Arguments after `--` go to every `aglu train` call.",
+    )
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="the training config (YAML)")
+    parser.add_argument(
+        "--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS), metavar="VARIANT"
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
+    parser.add_argument("--out", type=Path, default=Path("runs/study"), help="the study folder")
+    parser.add_argument(
+        "--profile", action="store_true", help="also run ρ = 10 and ρ = 1 (balanced) besides 100"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="also copy study.json here (e.g. benchmarks/)"
+    )
+    parser.add_argument(
+        "--train-command", default=None, help=f"instead of `aglu train` (or ${TRAIN_COMMAND_ENV})"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list the commands, run nothing")
+    return parser
+
+
+def study_main(argv: Sequence[str]) -> int:
+    """Run (or resume) the study; returns 0 when every run finished, 1 otherwise."""
+    argv = list(argv)
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = _parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
+    if args.epochs is not None and args.epochs < 1:
+        raise ValueError(f"--epochs={args.epochs} must be at least 1")
+    if not Path(args.config).is_file():
+        raise FileNotFoundError(f"study config {args.config!r} not found; pass --config PATH")
+    profiles = list(PROFILES) if args.profile else ["rho100"]
+    runs = plan_runs(args.variants, args.seeds, profiles)
+    command = train_command(args.train_command)
+    if args.dry_run:
+        for run in runs:
+            arguments = train_arguments(run, args.config, args.out / run.name, args.epochs, extra)
+            logger.info("%s", shlex.join(command + arguments))
+        return 0
+
+    summary_path = args.out / "study.json"
+    wall_times = _previous_wall_times(summary_path)
+    records, failed = [], []
+    for index, run in enumerate(runs, 1):
+        run_dir = args.out / run.name
+        metrics = _read_metrics(run_dir)
+        if metrics is None:
+            logger.info("[%d/%d] %s", index, len(runs), run.name)
+            arguments = train_arguments(run, args.config, run_dir, args.epochs, extra)
+            code, wall_times[run.name] = _run_one(run, command, arguments, args.out)
+            metrics = _read_metrics(run_dir)
+            if code != 0 or metrics is None:
+                failed.append(run.name)
+                logger.error("%s failed (exit %d); see %s", run.name, code, args.out / "logs")
+        records.append(
+            {
+                "name": run.name,
+                "variant": run.variant,
+                "profile": run.profile,
+                "imbalance_factor": run.imbalance_factor,
+                "seed": run.seed,
+                "run_dir": str(run_dir),
+                "wall_s": wall_times.get(run.name),
+                "metrics": metrics,
+            }
+        )
+        payload = _summary(args, records, len(runs), extra)
+        _write_json(summary_path, payload)
+        if args.results is not None:
+            _write_json(args.results, payload)
+
+    logger.info("%s", format_study_table(payload["aggregate"]))
+    if failed:
+        logger.error("%d run(s) failed: %s", len(failed), ", ".join(failed))
+    return 1 if failed else 0
+
+
+def _summary(
+    args: argparse.Namespace, records: list[dict], planned: int, extra: Sequence[str]
+) -> dict:
+    """The study.json payload: the budget, every run so far and the aggregate per variant."""
+    finished = [record for record in records if record["metrics"] is not None]
+    return {
+        "study": "fashion_mnist_lt activation variants",
+        "config": args.config,
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "variants": args.variants,
+        "extra_train_arguments": list(extra),
+        "planned_runs": planned,
+        "finished_runs": len(finished),
+        "total_wall_s": sum(record["wall_s"] or 0.0 for record in records),
+        "runs": records,
+        "aggregate": aggregate_runs(finished),
+    }

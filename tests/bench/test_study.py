@@ -1,0 +1,123 @@
+"""The study driver against a fake `aglu train`: planning, resuming, exact aggregate numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from aglu.bench.study import plan_runs, study_main
+from aglu.bench.study_table import aggregate_runs, format_study_table, mean_and_std
+
+FAKE_TRAIN = Path(__file__).with_name("fake_train.py")
+
+
+@pytest.fixture
+def study_args(tmp_path: Path) -> list[str]:
+    config = tmp_path / "recipe.yaml"
+    config.write_text("model: {}\n")
+    command = shlex.join([sys.executable, str(FAKE_TRAIN)])
+    return ["--config", str(config), "--out", str(tmp_path / "study"), "--train-command", command]
+
+
+def _invocations(run_dir: Path) -> list[str]:
+    return (run_dir / "invocations.txt").read_text().splitlines()
+
+
+def test_aggregate_is_mean_and_sample_std_over_seeds(study_args, tmp_path):
+    variants = ["--variants", "relu+sigmoid", "aglu+apa", "--seeds", "0", "1", "2"]
+    assert study_main([*study_args, *variants, "--epochs", "4"]) == 0
+
+    study = json.loads((tmp_path / "study" / "study.json").read_text())
+    assert study["planned_runs"] == study["finished_runs"] == 6
+    assert [run["name"] for run in study["runs"][:2]] == [
+        "relu+sigmoid-rho100-seed0",
+        "aglu+apa-rho100-seed0",
+    ]
+    assert all(run["metrics"]["epochs"] == 4 for run in study["runs"])
+    by_variant = {row["variant"]: row for row in study["aggregate"]}
+    assert by_variant["aglu+apa"]["seeds"] == [0, 1, 2]
+    # top-1 before the ρ/10 offset is base + seed² = base + (0, 1, 4): mean base + 5/3,
+    # sample std sqrt(((5/3)² + (2/3)² + (7/3)²) / 2) = sqrt(13/3).
+    relu = by_variant["relu+sigmoid"]["metrics"]
+    assert relu["top1"]["mean"] == pytest.approx(70 + 5 / 3 - 10, abs=1e-12)
+    assert relu["top1"]["std"] == pytest.approx(math.sqrt(13 / 3), abs=1e-12)
+    assert by_variant["aglu+apa"]["metrics"]["few_iif"]["mean"] == pytest.approx(74 + 5 / 3 - 10)
+    assert relu["ece"]["mean"] == pytest.approx(0.02) and relu["ece"]["std"] == pytest.approx(0.01)
+    assert relu["ece_iif"]["n"] == 3
+
+
+def test_interrupted_run_is_resumed_and_finished_runs_are_skipped(
+    study_args, tmp_path, monkeypatch
+):
+    variants = ["--variants", "relu+sigmoid", "aglu+apa", "--seeds", "0", "1"]
+    monkeypatch.setenv("FAKE_TRAIN_INTERRUPT", "aglu+apa-rho100-seed1")
+    assert study_main([*study_args, *variants]) == 1
+    study_dir = tmp_path / "study"
+    first = json.loads((study_dir / "study.json").read_text())
+    assert first["finished_runs"] == 3
+    assert first["aggregate"][1]["seeds"] == [0]
+
+    monkeypatch.delenv("FAKE_TRAIN_INTERRUPT")
+    assert study_main([*study_args, *variants]) == 0
+    assert _invocations(study_dir / "aglu+apa-rho100-seed1")[-1] == (
+        f"--resume {study_dir / 'aglu+apa-rho100-seed1'}"
+    )
+    assert len(_invocations(study_dir / "relu+sigmoid-rho100-seed0")) == 1  # skipped, not rerun
+    second = json.loads((study_dir / "study.json").read_text())
+    assert second["finished_runs"] == 4
+    assert second["aggregate"][1]["metrics"]["top1"]["mean"] == pytest.approx(74 + 0.5 - 10)
+
+
+def test_unfinished_run_without_checkpoint_starts_again(study_args, tmp_path):
+    stale = tmp_path / "study" / "silu+sigmoid-rho100-seed0"
+    stale.mkdir(parents=True)
+    (stale / "partial.log").write_text("killed before the first checkpoint")
+    assert study_main([*study_args, "--variants", "silu+sigmoid", "--seeds", "0"]) == 0
+    assert not (stale / "partial.log").exists()
+    assert json.loads((stale / "metrics.json").read_text())["top1"] == pytest.approx(71 - 10)
+
+
+def test_profile_adds_rho_10_and_balanced(study_args, tmp_path):
+    results = tmp_path / "results" / "study.json"
+    argv = [*study_args, "--variants", "relu+sigmoid", "--seeds", "3", "--profile"]
+    assert study_main([*argv, "--results", str(results), "--", "--data.max_count=50"]) == 0
+    runs = json.loads(results.read_text())["runs"]
+    assert [run["imbalance_factor"] for run in runs] == [100.0, 10.0, 1.0]
+    assert [run["metrics"]["top1"] for run in runs] == pytest.approx([69.0, 78.0, 78.9])
+    first_call = _invocations(tmp_path / "study" / "relu+sigmoid-rho10-seed3")[0]
+    assert "--data.imbalance_factor=10 " in first_call and first_call.endswith(
+        "--data.max_count=50"
+    )
+
+
+def test_bad_study_input_is_rejected(study_args, tmp_path):
+    with pytest.raises(ValueError, match="unknown study variant 'gelu'"):
+        plan_runs(["gelu"], [0], ["rho100"])
+    with pytest.raises(FileNotFoundError, match="--config"):
+        study_main(["--config", str(tmp_path / "missing.yaml")])
+    with pytest.raises(ValueError, match="--epochs=0"):
+        study_main([*study_args, "--epochs", "0"])
+
+
+def test_table_marks_best_mean_per_column():
+    runs = [
+        {"variant": v, "profile": "rho10", "imbalance_factor": 10.0, "seed": s, "metrics": m}
+        for v, s, m in [
+            ("a", 0, {"top1": 50.0, "ece": 0.30}),
+            ("a", 1, {"top1": 52.0, "ece": 0.10}),
+            ("b", 0, {"top1": 60.0, "ece": 0.40}),
+            ("b", 1, None),  # unfinished: ignored
+        ]
+    ]
+    rows = aggregate_runs(runs)
+    assert [row["seeds"] for row in rows] == [[0, 1], [0]]
+    lines = format_study_table(rows).splitlines()
+    assert lines[0] == "**ρ = 10**"
+    assert lines[4].startswith("| a | 2 | 51.00 ± 1.41 | – | – | – | **0.20 ± 0.14** |")
+    assert lines[5].startswith("| b | 1 | **60.00** | – | – | – | 0.40 |")
+    assert mean_and_std([2.0, 4.0]) == (3.0, math.sqrt(2.0))
