@@ -1,0 +1,1 @@
+"""Look inside a model: activation shapes, learned λ and κ, distributions of layer inputs."""
