@@ -3,90 +3,178 @@
     APA(z; λ, κ)  = (1 + λ·exp(−κz)) ^ (−1/λ)        λ ≥ 0 (λ = 0 is the Gumbel limit)
     AGLU(z; λ, κ) = z · APA(z; λ, κ)
 
-Everything is computed in log space: with t = −κz and u = λ·e^t,
+With t = −κz, E = exp(min(t, T)) and u = λ·E (T keeps E finite: 80 in float32, 700 in float64),
 
-    s = log1p(u) / λ            (s = e^t at λ = 0),   APA = exp(−s)
+    s = (log1p(u) + max(t − T, 0)) / λ      (s = E at λ = 0),      APA = exp(−s)
 
-which never forms a plain e^t that could overflow into 0·inf. The backward pass is written by hand
-(see :class:`_APAFunction`) so that only the input is saved for backward, and every derivative,
-including both terms of ∂/∂λ, stays finite for any z, any κ and any λ ≥ 0.
+so no plain e^t ever overflows into 0·inf, λ = 0 is the exact Gumbel CDF, and a small u keeps full
+relative precision (there is no cancellation in log1p(u)/λ). Beyond T the added max(t − T, 0) is
+log1p(λe^t) to within the dtype's precision, or APA is 0 anyway.
+
+The backward pass is written by hand (:class:`_APAFunction`) and saves only the input and the
+parameters. With g = APA·E/(1 + u) = ∂APA/∂(κz)/κ:
+
+    ∂APA/∂z = κ·g,    ∂APA/∂κ = z·g,    ∂APA/∂λ = APA/λ · (s − E/(1 + u))
+
+and, where u < 0.1 (and at λ = 0), ∂APA/∂λ = APA·E²·Σₖ (−1)ᵏ (k+1)/(k+2) uᵏ, the power series of
+the same expression, which avoids the cancellation between its two terms.
+
+Speed: by default the forward and the backward (with the λ/κ reductions) each run as one fused
+kernel built by ``torch.compile`` (inductor, ``dynamic=True``), compiled once per process and dtype,
+cached on disk by inductor. The same math runs eagerly where compilation is off
+(``AGLU_COMPILE=0`` or :func:`set_compile_enabled`), unavailable, or not worth it (tensors below
+:data:`COMPILE_MIN_NUMEL` elements), and inside a caller's own ``torch.compile``, ONNX export or
+TorchScript.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
-__all__ = ["aglu", "apa"]
+__all__ = ["COMPILE_MIN_NUMEL", "aglu", "apa", "compile_enabled", "set_compile_enabled"]
 
-# Below this u = λ·e^t the λ-derivative uses its power series (the closed form cancels there).
+logger = logging.getLogger(__name__)
+
+# Tensors smaller than this run eagerly: a compiled call costs a fixed ~0.1 ms of guard checks.
+COMPILE_MIN_NUMEL = 1 << 15
+
+# Below this u the λ-derivative uses its power series (the closed form cancels there).
 _SERIES_LIMIT = 0.1
-_SERIES_TERMS = 12
+
+_OFF = {"0", "false", "no", "off"}
+_compile_state = {"enabled": os.environ.get("AGLU_COMPILE", "1").strip().lower() not in _OFF}
+_compiled_kernels: dict[str, Callable] = {}
+
+
+def compile_enabled() -> bool:
+    """Whether the fused ``torch.compile`` kernels are used (``AGLU_COMPILE=0`` turns them off)."""
+    return _compile_state["enabled"]
+
+
+def set_compile_enabled(enabled: bool) -> bool:
+    """Switch the fused kernels on or off for this process; returns the previous setting.
+
+    Example:
+        >>> from aglu.functional import set_compile_enabled
+        >>> previous = set_compile_enabled(False)  # eager math from here on
+        >>> _ = set_compile_enabled(previous)
+    """
+    previous = _compile_state["enabled"]
+    _compile_state["enabled"] = bool(enabled)
+    return previous
 
 
 def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
     """Half-precision inputs are computed in float32 and returned in their own dtype."""
-    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+    return torch.float64 if dtype == torch.float64 else torch.float32
 
 
-def _log_term(z: Tensor, lambda_: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Return (t, u, s) with t = −κz, u = λ·e^t and s = log1p(u)/λ = −log APA."""
+def _constants(dtype: torch.dtype) -> tuple[float, int]:
+    """(T, number of series terms) for a compute dtype: exp(T) is finite, u^terms < precision."""
+    return (700.0, 17) if dtype == torch.float64 else (80.0, 8)
+
+
+def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
+    """Return (E, u, s, APA, safe λ) of the module docstring, all finite for every input."""
+    lambda_ = torch.clamp(lambda_, min=0.0)  # λ < 0 is evaluated (and differentiated) at 0
     t = -kappa * z
-    exp_t = torch.exp(t)
-    is_gumbel = lambda_ == 0
-    u = torch.where(is_gumbel, torch.zeros_like(exp_t), lambda_ * exp_t)
-    safe_u = torch.where(u > 0, u, torch.ones_like(u))
-    log1p_ratio = torch.where(u > 0, torch.log1p(safe_u) / safe_u, torch.ones_like(u))
-    s_small = exp_t * log1p_ratio  # exact for small u, including λ = 0
-    safe_lambda = torch.where(is_gumbel, torch.ones_like(lambda_), lambda_)
-    s_large = torch.nn.functional.softplus(torch.log(safe_lambda) + t) / safe_lambda
-    s = torch.where(is_gumbel | (u < 1), s_small, s_large)
-    return t, u, s
+    exp_t = torch.exp(torch.clamp(t, max=exp_limit))
+    u = lambda_ * exp_t
+    log1p_u = torch.log1p(u) + torch.clamp(t - exp_limit, min=0.0)
+    positive = lambda_ > 0
+    safe_lambda = torch.where(positive, lambda_, torch.ones_like(lambda_))
+    s = torch.where(positive, log1p_u / safe_lambda, exp_t)
+    return exp_t, u, s, torch.exp(-s), safe_lambda
 
 
-def _dlogterm_dlambda(t: Tensor, u: Tensor, s: Tensor, lambda_: Tensor) -> Tensor:
-    """∂s/∂λ = (u/(1+u) − log1p(u)) / λ², with a power series where u is small (and at λ = 0)."""
-    safe_lambda = torch.where(lambda_ > 0, lambda_, torch.ones_like(lambda_))
-    # u/(1+u) = sigmoid(log λ + t) and log1p(u) = λ·s stay finite where u overflows.
-    closed = (torch.sigmoid(torch.log(safe_lambda) + t) - safe_lambda * s) / safe_lambda**2
-    # Σ_{k≥2} (−1)^(k+1) (k−1)/k · u^(k−2), evaluated by Horner's rule, times e^(2t).
-    series = torch.zeros_like(u)
-    for k in range(_SERIES_TERMS + 1, 1, -1):
-        series = series * u + (-1) ** (k + 1) * (k - 1) / k
-    series = series * torch.exp(2 * t)
-    return torch.where(u < _SERIES_LIMIT, series, closed)
+def _forward_math(
+    z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool, exp_limit: float
+) -> Tensor:
+    """APA (or AGLU when ``gated``) in the compute dtype, returned in ``z``'s dtype."""
+    dtype = _compute_dtype(z.dtype)
+    x = z.to(dtype)
+    p = _terms(x, lambda_.to(dtype), kappa.to(dtype), exp_limit)[3]
+    return (x * p if gated else p).to(z.dtype)
 
 
-def _apa_forward(z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool) -> Tensor:
-    _, _, s = _log_term(z, lambda_, kappa)
-    p = torch.exp(-s)
-    return z * p if gated else p
+def _sum_to(grad: Tensor, dims: tuple[int, ...], shape: torch.Size) -> Tensor:
+    """Sum a broadcast gradient over ``dims`` and reshape it to a parameter's ``shape``."""
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    return grad.reshape(shape)
 
 
-def _apa_backward(
-    grad: Tensor, z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Gradients of APA (or AGLU when ``gated``) with respect to z, λ and κ (unreduced)."""
-    t, u, s = _log_term(z, lambda_, kappa)
-    p = torch.exp(-s)
-    # g = p / (e^(κz) + λ), formed in log space: log g = −s − logaddexp(−t, log λ).
-    g = torch.exp(-s - torch.logaddexp(-t, torch.log(lambda_)))
-    dp_dz = kappa * g
-    dp_dkappa = z * g
-    dp_dlambda = torch.where(p > 0, -p * _dlogterm_dlambda(t, u, s, lambda_), torch.zeros_like(p))
-    if gated:
-        return grad * (p + z * dp_dz), grad * z * dp_dlambda, grad * z * dp_dkappa
-    return grad * dp_dz, grad * dp_dlambda, grad * dp_dkappa
+def _backward_math(
+    grad: Tensor,
+    z: Tensor,
+    lambda_: Tensor,
+    kappa: Tensor,
+    gated: bool,
+    exp_limit: float,
+    series_terms: int,
+    lambda_dims: tuple[int, ...] | None,
+    kappa_dims: tuple[int, ...] | None,
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Gradients for z, λ and κ; λ/κ summed over their broadcast dims (``None``: not needed)."""
+    dtype = _compute_dtype(z.dtype)
+    x, upstream = z.to(dtype), grad.to(dtype)
+    lam, kap = lambda_.to(dtype), kappa.to(dtype)
+    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit)
+    g = p * exp_t / (1 + u)
+    weight = upstream * x if gated else upstream  # chain rule of AGLU = z·APA for λ and κ
+    grad_z = upstream * (p + x * kap * g) if gated else upstream * kap * g
+
+    grad_lambda = None
+    if lambda_dims is not None:
+        series = torch.full_like(u, (-1) ** series_terms * (series_terms + 1) / (series_terms + 2))
+        for k in range(series_terms - 1, -1, -1):
+            series = series * u + (-1) ** k * (k + 1) / (k + 2)
+        near = p * exp_t * exp_t * series
+        far = p / safe_lambda * (s - exp_t / (1 + u))
+        dp_dlambda = torch.where(u < _SERIES_LIMIT, near, far)
+        grad_lambda = _sum_to(weight * dp_dlambda, lambda_dims, lambda_.shape).to(lambda_.dtype)
+    grad_kappa = None
+    if kappa_dims is not None:
+        grad_kappa = _sum_to(weight * x * g, kappa_dims, kappa.shape).to(kappa.dtype)
+    return grad_z.to(z.dtype), grad_lambda, grad_kappa
 
 
-def _reduce_to(grad: Tensor, shape: torch.Size) -> Tensor:
-    """Sum a broadcast gradient back to a parameter's shape."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.dim() - len(shape)
-    grad = grad.sum(dim=tuple(range(extra))) if extra > 0 else grad
-    dims = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(dim=dims, keepdim=True) if dims else grad
+def _reduce_dims(param: Tensor, target: Tensor) -> tuple[int, ...]:
+    """Dims of ``target`` over which a parameter broadcast against it must be summed."""
+    offset = target.dim() - param.dim()
+    broadcast = [
+        offset + i for i, n in enumerate(param.shape) if n == 1 != target.shape[offset + i]
+    ]
+    return (*range(offset), *broadcast)
+
+
+def _kernel(name: str, eager: Callable) -> Callable:
+    """The cached ``torch.compile`` of ``eager`` (built on first use)."""
+    if name not in _compiled_kernels:
+        _compiled_kernels[name] = torch.compile(eager, dynamic=True, fullgraph=True)
+    return _compiled_kernels[name]
+
+
+def _use_compiled(z: Tensor) -> bool:
+    if not _compile_state["enabled"] or z.numel() < COMPILE_MIN_NUMEL:
+        return False
+    return not (torch.compiler.is_compiling() or torch.jit.is_tracing())
+
+
+def _run(name: str, eager: Callable, z: Tensor, *args):
+    """Run ``eager`` through its compiled kernel when that pays off, else eagerly."""
+    if _use_compiled(z):
+        try:
+            return _kernel(name, eager)(*args)
+        except Exception:  # no compiler, unsupported device: the eager math is always there
+            logger.warning("aglu: torch.compile failed; using the eager kernels", exc_info=True)
+            set_compile_enabled(False)
+    return eager(*args)
 
 
 class _APAFunction(torch.autograd.Function):
@@ -94,69 +182,106 @@ class _APAFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool) -> Tensor:
-        dtype = _compute_dtype(z.dtype)
-        out = _apa_forward(z.to(dtype), lambda_.to(dtype), kappa.to(dtype), gated)
         ctx.save_for_backward(z, lambda_, kappa)
         ctx.gated = gated
-        return out.to(z.dtype)
+        exp_limit, _ = _constants(_compute_dtype(z.dtype))
+        return _run("forward", _forward_math, z, z, lambda_, kappa, gated, exp_limit)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         z, lambda_, kappa = ctx.saved_tensors
-        dtype = _compute_dtype(z.dtype)
-        grad_z, grad_lambda, grad_kappa = _apa_backward(
-            grad.to(dtype), z.to(dtype), lambda_.to(dtype), kappa.to(dtype), ctx.gated
+        exp_limit, series_terms = _constants(_compute_dtype(z.dtype))
+        lambda_dims = _reduce_dims(lambda_, z) if ctx.needs_input_grad[1] else None
+        kappa_dims = _reduce_dims(kappa, z) if ctx.needs_input_grad[2] else None
+        grad_z, grad_lambda, grad_kappa = _run(
+            "backward",
+            _backward_math,
+            z,
+            grad.contiguous(memory_format=_memory_format(z)),
+            z,
+            lambda_,
+            kappa,
+            ctx.gated,
+            exp_limit,
+            series_terms,
+            lambda_dims,
+            kappa_dims,
         )
-        grad_lambda = _reduce_to(grad_lambda, lambda_.shape).to(lambda_.dtype)
-        grad_kappa = _reduce_to(grad_kappa, kappa.shape).to(kappa.dtype)
-        return grad_z.to(z.dtype), grad_lambda, grad_kappa, None
+        return grad_z, grad_lambda, grad_kappa, None
+
+
+def _memory_format(z: Tensor) -> torch.memory_format:
+    if z.dim() == 4 and z.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format
 
 
 def _check_inputs(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float):
+    """Validate ``input`` and turn float parameters into tensors of the compute dtype."""
     if not isinstance(input, Tensor) or not input.is_floating_point():
-        kind = type(input).__name__ if not isinstance(input, Tensor) else input.dtype
+        kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise TypeError(f"APA/AGLU need a floating-point tensor, got {kind}; convert with .float()")
-    # Parameters keep their own dtype (float32 under autocast); plain floats take the compute dtype.
-    dtype = _compute_dtype(input.dtype)
+    dtype = _compute_dtype(input.dtype)  # parameters keep their dtype: float32 under autocast
     if not isinstance(lambda_, Tensor):
         lambda_ = torch.tensor(float(lambda_), dtype=dtype, device=input.device)
     if not isinstance(kappa, Tensor):
         kappa = torch.tensor(float(kappa), dtype=dtype, device=input.device)
+    for name, param in (("lambda_", lambda_), ("kappa", kappa)):
+        try:
+            fits = torch.broadcast_shapes(param.shape, input.shape) == input.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{name} of shape {tuple(param.shape)} does not broadcast to the input's shape "
+                f"{tuple(input.shape)}; give it the input's channel count at the channel dim"
+            )
     return lambda_, kappa
+
+
+def _apply(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float, gated: bool) -> Tensor:
+    lambda_, kappa = _check_inputs(input, lambda_, kappa)
+    if torch.onnx.is_in_onnx_export():  # the forward alone, as plain ONNX operators
+        exp_limit, _ = _constants(_compute_dtype(input.dtype))
+        return _forward_math(input, lambda_, kappa, gated, exp_limit)
+    return _APAFunction.apply(input, lambda_, kappa, gated)
 
 
 def apa(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float) -> Tensor:
     r"""Adaptive Parametric Activation, :math:`(1 + \lambda e^{-\kappa z})^{-1/\lambda}`.
 
-    Args:
-        input: any floating-point tensor ``z``.
-        lambda_: λ ≥ 0, a tensor that broadcasts against ``input`` (or a float). λ = 0 gives the
-            Gumbel CDF :math:`\exp(-e^{-\kappa z})`, λ = 1 the sigmoid :math:`\sigma(\kappa z)`.
-        kappa: κ, any real, broadcasting against ``input``. κ < 0 flips the gate.
+    Exact for every λ ≥ 0 (λ = 0 is the Gumbel CDF :math:`\exp(-e^{-\kappa z})`, λ = 1 the sigmoid
+    :math:`\sigma(\kappa z)`) and every real κ (κ < 0 flips the gate); finite values and gradients
+    for any finite input. A λ below 0 is evaluated as λ = 0 and receives the gradient at λ = 0
+    (straight through), so a λ that an optimiser pushed below 0 keeps learning.
 
-    Returns:
-        A tensor of ``input``'s shape and dtype (float16/bfloat16 are computed in float32).
+    Args:
+        input: a floating-point tensor ``z``; float16/bfloat16 are computed in float32.
+        lambda_: λ ≥ 0, a tensor that broadcasts to ``input``'s shape (or a float).
+        kappa: κ, a tensor that broadcasts to ``input``'s shape (or a float).
+
+    Shape:
+        - Output: the input's shape and dtype.
 
     Example:
         >>> import torch
         >>> from aglu.functional import apa
-        >>> apa(torch.tensor([0.0]), torch.tensor(1.0), torch.tensor(1.0))
-        tensor([0.5000])
+        >>> apa(torch.tensor([-1.0, 0.0, 1.0]), torch.tensor(1.0), torch.tensor(1.0))
+        tensor([0.2689, 0.5000, 0.7311])
     """
-    lambda_, kappa = _check_inputs(input, lambda_, kappa)
-    return _APAFunction.apply(input, lambda_, kappa, False)
+    return _apply(input, lambda_, kappa, gated=False)
 
 
 def aglu(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float) -> Tensor:
     r"""Adaptive Generalised Linear Unit, :math:`z \cdot \mathrm{APA}(z; \lambda, \kappa)`.
 
-    With λ = κ = 1 this is exactly SiLU; with κ → ∞ it tends to ReLU. Arguments as :func:`apa`.
+    With λ = κ = 1 this is exactly SiLU; as κ → ∞ it tends to ReLU. Arguments and shapes as
+    :func:`apa`.
 
     Example:
         >>> import torch
         >>> from aglu.functional import aglu
-        >>> aglu(torch.tensor([10.0]), torch.tensor(1.0), torch.tensor(1.0))
-        tensor([9.9995])
+        >>> aglu(torch.tensor([-100.0, 10.0]), torch.tensor(1.0), torch.tensor(1.0))
+        tensor([-3.7835e-42,  9.9995e+00])
     """
-    lambda_, kappa = _check_inputs(input, lambda_, kappa)
-    return _APAFunction.apply(input, lambda_, kappa, True)
+    return _apply(input, lambda_, kappa, gated=True)

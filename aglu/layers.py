@@ -33,15 +33,6 @@ def _check_init(name: str, init: InitValue, minimum: float | None = None) -> tup
     return low, high
 
 
-def _nonnegative(lambda_: Tensor) -> Tensor:
-    """λ clamped at 0 in the forward pass, with the gradient passed straight through.
-
-    A λ that an optimiser pushed below 0 behaves as λ = 0 (the exact Gumbel limit) but keeps the
-    gradient it would have there, so it can climb back; a hard clamp would freeze it for good.
-    """
-    return lambda_ + (lambda_.clamp(min=0) - lambda_).detach()
-
-
 class _AdaptiveActivation(nn.Module):
     """Shared parameter handling for :class:`APA` and :class:`AGLU`."""
 
@@ -93,7 +84,7 @@ class _AdaptiveActivation(nn.Module):
         return param.view(shape)  # (1, C, 1, 1) for channel_dim=1 on (N, C, H, W)
 
     def forward(self, input: Tensor) -> Tensor:
-        lambda_ = self._broadcast(_nonnegative(self.lambda_), input)
+        lambda_ = self._broadcast(self.lambda_, input)
         kappa = self._broadcast(self.kappa, input)
         fn = F_aglu.aglu if self.gated else F_aglu.apa
         return fn(input, lambda_, kappa)
@@ -106,7 +97,7 @@ class _AdaptiveActivation(nn.Module):
 
 
 class APA(_AdaptiveActivation):
-    r"""Adaptive Parametric Activation, a learnable gate: :math:`(1 + \lambda e^{-\kappa z})^{-1/\lambda}`.
+    r"""Adaptive Parametric Activation: the learnable gate :math:`(1 + λe^{-κz})^{-1/λ}`.
 
     Contains the sigmoid (λ = 1), the Gumbel CDF (λ = 0) and the step (κ → ∞). Use it where a
     sigmoid gates attention (squeeze-and-excitation, CBAM).
@@ -124,7 +115,8 @@ class APA(_AdaptiveActivation):
 
     Attributes:
         lambda_: λ, shape ``(num_parameters,)``. Used as ``max(λ, 0)`` with a straight-through
-            gradient, so λ at or below 0 is the exact Gumbel limit and still learns.
+            gradient: λ at or below 0 is the exact Gumbel limit and still gets the gradient it
+            has at 0, so an optimiser step that pushed it below 0 can be undone.
         kappa: κ, shape ``(num_parameters,)``, any real.
 
     .. note::
@@ -144,7 +136,7 @@ class APA(_AdaptiveActivation):
 
 
 class AGLU(_AdaptiveActivation):
-    r"""Adaptive Generalised Linear Unit, :math:`z \cdot (1 + \lambda e^{-\kappa z})^{-1/\lambda}`.
+    r"""Adaptive Generalised Linear Unit: :math:`z \cdot (1 + λe^{-κz})^{-1/λ}`.
 
     A drop-in for ``nn.SiLU`` / ``nn.ReLU``: λ = κ = 1 is SiLU, κ → ∞ is ReLU.
 
@@ -171,7 +163,8 @@ class AGLU(_AdaptiveActivation):
         >>> import torch
         >>> from aglu import AGLU
         >>> act = AGLU(lambda_init=1.0, kappa_init=1.0)  # exactly SiLU
-        >>> torch.allclose(act(torch.linspace(-3, 3, 7)), torch.nn.functional.silu(torch.linspace(-3, 3, 7)))
+        >>> z = torch.linspace(-3, 3, 7)
+        >>> torch.allclose(act(z), torch.nn.functional.silu(z))
         True
     """
 

@@ -1,0 +1,196 @@
+"""aglu.functional: values against a 40-digit mpmath reference over the issue's grid (float32 within
+1e-5 relative or 1e-6 absolute; float16/bfloat16 finite and close), float64 gradcheck (λ near 0,
+κ < 0, |z| large), the λ = 0 one-sided derivative, the special cases (sigmoid, SiLU, Gumbel), the
+compiled kernels against the eager math, memory saved for backward, and bad input."""
+
+import itertools
+
+import mpmath
+import pytest
+import torch
+
+import aglu.functional as F
+
+Z_GRID = [-1e4, -100.0, -12.0, -1.0, 0.0, 1.0, 12.0, 100.0, 1e4]
+KAPPA_GRID = [-3.5, -1.0, 0.0, 1.0, 3.5]
+LAMBDA_GRID = [0.0, 1e-6, 1e-4, 0.5, 1.0, 10.0]
+mpmath.mp.dps = 40
+
+
+def reference(z: float, lambda_: float, kappa: float, gated: bool) -> float:
+    """APA or AGLU at exactly these (float) arguments, to 40 digits."""
+    z, lam, kap = mpmath.mpf(z), mpmath.mpf(lambda_), mpmath.mpf(kappa)
+    if lam == 0:
+        p = mpmath.exp(-mpmath.exp(-kap * z))
+    else:
+        p = mpmath.exp(-mpmath.log1p(lam * mpmath.exp(-kap * z)) / lam)
+    return float(z * p if gated else p)
+
+
+@pytest.fixture(params=["eager", "compiled"])
+def path(request, monkeypatch):
+    """Run a test on the eager math and on the fused torch.compile kernels."""
+    previous = F.set_compile_enabled(request.param == "compiled")
+    monkeypatch.setattr(F, "COMPILE_MIN_NUMEL", 0)
+    yield request.param
+    F.set_compile_enabled(previous)
+
+
+@pytest.fixture
+def eager():
+    previous = F.set_compile_enabled(False)
+    yield
+    F.set_compile_enabled(previous)
+
+
+def run(gated: bool, z: torch.Tensor, lambda_, kappa) -> torch.Tensor:
+    return (F.aglu if gated else F.apa)(z, lambda_, kappa)
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+def test_float32_grid_matches_reference(path, gated):
+    z = torch.tensor(Z_GRID)
+    for lam, kap in itertools.product(LAMBDA_GRID, KAPPA_GRID):
+        lam32, kap32 = torch.tensor(lam), torch.tensor(kap)
+        out = run(gated, z, lam32, kap32)
+        ref = [reference(v, lam32.item(), kap32.item(), gated) for v in Z_GRID]
+        torch.testing.assert_close(
+            out.double(), torch.tensor(ref, dtype=torch.float64), rtol=1e-5, atol=1e-6
+        )
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+def test_grid_is_finite_forward_and_backward(eager, dtype, gated):
+    z0, lam0, kap0 = (
+        torch.tensor(v)
+        for v in zip(*itertools.product(Z_GRID, LAMBDA_GRID, KAPPA_GRID), strict=True)
+    )
+    z = z0.to(dtype).requires_grad_()
+    lambda_ = lam0.clone().requires_grad_()  # float32 parameters, as autocast and AMP keep them
+    kappa = kap0.clone().requires_grad_()
+    out = run(gated, z, lambda_, kappa)
+    out.backward(torch.ones_like(out))
+
+    assert out.dtype == dtype and z.grad.dtype == dtype
+    for tensor in (out, z.grad, lambda_.grad, kappa.grad):
+        assert torch.isfinite(tensor).all()
+    zs = z.detach().double().tolist()
+    ref = torch.tensor(
+        [
+            reference(v, a, b, gated)
+            for v, a, b in zip(zs, lam0.tolist(), kap0.tolist(), strict=True)
+        ]
+    )
+    rtol = {torch.float32: 1e-5, torch.float16: 1e-3, torch.bfloat16: 8e-3}[dtype]
+    torch.testing.assert_close(out.double(), ref.double(), rtol=rtol, atol=1e-5)
+
+
+def test_float32_gradients_match_float64(eager):
+    torch.manual_seed(0)
+    z = torch.randn(4, 3, 50, dtype=torch.float64) * 6
+    lam = torch.tensor([0.0, 1e-3, 2.0], dtype=torch.float64).view(1, 3, 1)
+    kap = torch.tensor([-1.5, 0.7, 3.0], dtype=torch.float64).view(1, 3, 1)
+    grads = {}
+    for dtype in (torch.float64, torch.float32):
+        inputs = [t.detach().to(dtype).requires_grad_() for t in (z, lam, kap)]
+        F.aglu(*inputs).sum().backward()
+        grads[dtype] = [t.grad.double() for t in inputs]
+    for low, high in zip(grads[torch.float32], grads[torch.float64], strict=True):
+        torch.testing.assert_close(low, high, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+@pytest.mark.parametrize("lambda_", [1e-5, 0.03, 0.5, 1.0, 4.0])
+def test_gradcheck_float64(eager, gated, lambda_):
+    z = torch.tensor([-40.0, -8.0, -1.5, -0.1, 0.0, 0.3, 2.0, 9.0, 45.0], dtype=torch.float64)
+    z = z.repeat(4, 1).requires_grad_()
+    kappa = torch.tensor([-2.0, -0.5, 0.7, 2.0], dtype=torch.float64).view(4, 1).requires_grad_()
+    lam = torch.tensor([lambda_], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda *a: run(gated, *a), (z, lam, kappa))
+
+
+def test_lambda_zero_gradient_is_the_one_sided_limit(eager):
+    # At λ = 0: ∂APA/∂λ = APA·e^(2t)/2 with t = −κz (the limit from λ > 0).
+    z = torch.linspace(-3, 8, 23, dtype=torch.float64)
+    kappa = torch.tensor(1.3, dtype=torch.float64)
+    lam = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    F.apa(z, lam, kappa).backward(torch.ones_like(z))
+    t = -kappa * z
+    expected = (torch.exp(-torch.exp(t)) * torch.exp(2 * t) / 2).sum()
+    torch.testing.assert_close(lam.grad, expected, rtol=1e-10, atol=0)
+    step = 1e-7
+    one_sided = (F.apa(z, step, kappa) - F.apa(z, 0.0, kappa)).sum() / step
+    torch.testing.assert_close(lam.grad, one_sided, rtol=1e-5, atol=0)
+
+
+def test_negative_lambda_is_evaluated_and_differentiated_at_zero(eager):
+    z = torch.linspace(-2, 2, 9)
+    below = torch.tensor(-0.3, requires_grad=True)
+    at_zero = torch.tensor(0.0, requires_grad=True)
+    out_below, out_zero = F.aglu(z, below, 1.0), F.aglu(z, at_zero, 1.0)
+    torch.testing.assert_close(out_below, out_zero, rtol=0, atol=0)
+    out_below.sum().backward()
+    out_zero.sum().backward()
+    assert below.grad.item() == at_zero.grad.item() != 0
+
+
+def test_special_cases_float64(eager):
+    z = torch.linspace(-30, 30, 601, dtype=torch.float64)
+    for kappa in (-2.0, 0.5, 1.0, 3.0):
+        torch.testing.assert_close(
+            F.apa(z, 1.0, kappa), torch.sigmoid(kappa * z), rtol=0, atol=1e-6
+        )
+        gumbel = torch.exp(-torch.exp(-kappa * z))
+        torch.testing.assert_close(F.apa(z, 0.0, kappa), gumbel, rtol=0, atol=1e-6)
+    silu = torch.nn.functional.silu(z)
+    torch.testing.assert_close(F.aglu(z, 1.0, 1.0), silu, rtol=0, atol=1e-6)
+    ten = torch.tensor([10.0], dtype=torch.float64)
+    for lam, kappa in itertools.product((0.0, 0.1, 0.5, 1.0), (0.8, 1.0, 1.2)):
+        assert abs(F.aglu(ten, lam, kappa).item() - 10.0) < 5e-3  # within 0.05 %
+        gate = F.apa(z, lam, kappa)
+        assert ((gate >= 0) & (gate <= 1)).all()
+    constant = F.apa(z, 0.5, 0.0)  # κ = 0: the constant (1 + λ)^(−1/λ)
+    torch.testing.assert_close(constant, torch.full_like(z, 1.5**-2), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+def test_compiled_matches_eager_per_channel(monkeypatch, gated):
+    monkeypatch.setattr(F, "COMPILE_MIN_NUMEL", 0)
+    torch.manual_seed(1)
+    z = torch.randn(3, 4, 5, 6) * 5
+    lam = torch.tensor([0.0, 1e-3, 0.7, 3.0]).view(1, 4, 1, 1)
+    kap = torch.tensor([-1.0, 0.9, 1.1, 2.5]).view(1, 4, 1, 1)
+    results = []
+    for enabled in (False, True):
+        previous = F.set_compile_enabled(enabled)
+        inputs = [t.clone().requires_grad_() for t in (z, lam, kap)]
+        out = run(gated, *inputs)
+        out.backward(torch.cos(z))
+        results.append([out, *(t.grad for t in inputs)])
+        F.set_compile_enabled(previous)
+    for eager_value, compiled_value in zip(*results, strict=True):
+        torch.testing.assert_close(compiled_value, eager_value, rtol=1e-5, atol=1e-5)
+
+
+def test_saves_only_the_input_for_backward():
+    z = torch.randn(16, 8, 32, 32, requires_grad=True)
+    lam, kap = torch.rand(8, 1, 1, requires_grad=True), torch.rand(8, 1, 1, requires_grad=True)
+    saved = []
+
+    def pack(tensor):
+        saved.append(tensor.numel() * tensor.element_size())
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        F.aglu(z, lam, kap)
+    assert sum(saved) <= 1.1 * z.numel() * z.element_size()
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="floating-point"):
+        F.aglu(torch.arange(4), 1.0, 1.0)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.apa([1.0, 2.0], 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"lambda_ of shape \(5,\)"):
+        F.aglu(torch.randn(2, 3), torch.ones(5), 1.0)
