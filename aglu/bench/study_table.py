@@ -47,7 +47,8 @@ def aggregate_runs(runs: Iterable[Mapping]) -> list[dict]:
 
     Args:
         runs: records with ``variant``, ``profile``, ``imbalance_factor``, ``seed`` and ``metrics``
-            (a dict holding the keys of :func:`metric_keys`; missing keys are skipped). Records
+            (a dict holding the keys of :func:`metric_keys`; missing, None or NaN values are
+            skipped). Records
             whose ``metrics`` is None (unfinished or failed runs) are ignored.
 
     Returns:
@@ -73,7 +74,8 @@ def aggregate_runs(runs: Iterable[Mapping]) -> list[dict]:
         group["seeds"].append(run["seed"])
         for name in metric_keys():
             value = run["metrics"].get(name)
-            if value is not None:
+            # A shot group without classes (e.g. "few" when ρ = 1) has no score: None or NaN.
+            if value is not None and math.isfinite(value):
                 group["values"].setdefault(name, []).append(float(value))
     summary = []
     for group in groups.values():

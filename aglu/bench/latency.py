@@ -1,0 +1,82 @@
+"""Inference latency at batch 1 (eval mode, no autograd) per model and activation pair.
+
+The public complaint about AGLU was inference speed (a detector's 43.8 ms became 71.9 ms when SiLU
+became AGLU); this measures it on the paper's models, pairs timed in turns as in
+:mod:`aglu.bench.throughput`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+import torch
+from torch import nn
+
+from aglu.bench.throughput import (
+    ACTIVATION_PAIRS,
+    BASELINE,
+    ModelCase,
+    build_model,
+    time_interleaved,
+)
+
+__all__ = ["LATENCY_CASES", "measure_latency"]
+
+LATENCY_CASES: dict[str, ModelCase] = {
+    "se_resnet32": ModelCase("se_resnet32", num_classes=100, image_size=32, batch_size=1),
+    "se_resnet50": ModelCase("se_resnet50", num_classes=1000, image_size=224, batch_size=1),
+}
+
+
+def _inference_call(model: nn.Module, case: ModelCase, device: torch.device) -> Callable[[], None]:
+    """A closure running the model in eval mode without autograd on a fixed random input."""
+    generator = torch.Generator().manual_seed(0)
+    shape = (case.batch_size, 3, case.image_size, case.image_size)
+    images = torch.randn(shape, generator=generator).to(device)
+    model.eval()
+
+    def call() -> None:
+        with torch.inference_mode():
+            model(images)
+
+    return call
+
+
+def measure_latency(
+    case: ModelCase,
+    pairs: Sequence[str] = tuple(ACTIVATION_PAIRS),
+    *,
+    warmup: int = 5,
+    repeats: int = 30,
+    inner: int = 1,
+    device: str | torch.device = "cpu",
+) -> list[dict]:
+    """Median ms per batch-1 forward pass of ``case`` per pair, with the ratio to ReLU + sigmoid.
+
+    Returns:
+        One row per pair: the case's fields, ``pair``, ``median_ms``, ``p10_ms``, ``p90_ms``
+        (deciles of the samples) and ``ratio_to_baseline`` (latency over the baseline's; None
+        when the baseline was not run).
+    """
+    device = torch.device(device)
+    calls = {pair: _inference_call(build_model(case, pair, device), case, device) for pair in pairs}
+    samples = time_interleaved(calls, warmup=warmup, repeats=repeats, inner=inner, device=device)
+    rows = []
+    for pair, times in samples.items():
+        milliseconds = [1e3 * t for t in times]
+        deciles = statistics.quantiles(milliseconds, n=10) if len(times) > 1 else milliseconds * 9
+        rows.append(
+            {
+                **asdict(case),
+                "pair": pair,
+                "median_ms": statistics.median(milliseconds),
+                "p10_ms": deciles[0],
+                "p90_ms": deciles[-1],
+            }
+        )
+    baseline = next((row["median_ms"] for row in rows if row["pair"] == BASELINE), None)
+    for row in rows:
+        row["ratio_to_baseline"] = None if baseline is None else row["median_ms"] / baseline
+    return rows

@@ -1,0 +1,74 @@
+"""Training-throughput and batch-1 latency benchmarks at toy size: timing order, rows and ratios."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+import torch
+
+from aglu.bench.latency import measure_latency
+from aglu.bench.throughput import (
+    ACTIVATION_PAIRS,
+    ModelCase,
+    _training_step,
+    build_model,
+    measure_throughput,
+    time_interleaved,
+)
+
+TOY = ModelCase("se_resnet32", num_classes=10, image_size=8, batch_size=2)
+
+
+def test_time_interleaved_takes_turns_after_warmup():
+    calls = []
+    steps = {name: (lambda name=name: calls.append(name)) for name in ("a", "b")}
+    samples = time_interleaved(steps, warmup=2, repeats=3, inner=2, device=torch.device("cpu"))
+    assert calls == ["a", "a", "b", "b"] + ["a", "a", "b", "b"] * 3
+    assert [len(times) for times in samples.values()] == [3, 3]
+    with pytest.raises(ValueError, match="repeats=0"):
+        time_interleaved(steps, warmup=0, repeats=0, inner=1, device=torch.device("cpu"))
+
+
+def test_each_pair_builds_its_own_activations():
+    names = {
+        pair: {type(m).__name__ for m in build_model(TOY, pair, "cpu").modules()}
+        for pair in ACTIVATION_PAIRS
+    }
+    assert {"ReLU", "Sigmoid"} <= names["relu+sigmoid"] and "AGLU" not in names["relu+sigmoid"]
+    assert {"AGLU", "APA"} <= names["aglu+apa"] and "ReLU" in names["aglu+apa"]  # the SE MLP's
+    assert {"PlainAGLU", "PlainAPA"} <= names["aglu+apa plain ops"]
+    with pytest.raises(ValueError, match="unknown activation pair 'gelu'"):
+        build_model(TOY, "gelu", "cpu")
+
+
+def test_training_step_updates_every_activation_parameter():
+    model = build_model(TOY, "aglu+apa", torch.device("cpu"))
+    before = {name: p.detach().clone() for name, p in model.named_parameters() if "kappa" in name}
+    _training_step(model, TOY, torch.device("cpu"), None)()
+    after = dict(model.named_parameters())
+    assert before and all(not torch.equal(before[name], after[name]) for name in before)
+
+
+def test_throughput_rows_and_ratios():
+    rows = measure_throughput(TOY, ["relu+sigmoid", "aglu+apa"], warmup=0, repeats=3, inner=1)
+    assert [row["pair"] for row in rows] == ["relu+sigmoid", "aglu+apa"]
+    baseline, ours = rows
+    for row in rows:
+        assert row["median_step_s"] == statistics.median(row["step_s"])
+        assert row["images_per_s"] == pytest.approx(2 / row["median_step_s"], rel=1e-12)
+    assert baseline["ratio_to_baseline"] == 1.0
+    assert ours["ratio_to_baseline"] == pytest.approx(
+        ours["images_per_s"] / baseline["images_per_s"]
+    )
+    no_baseline = measure_throughput(TOY, ["aglu+apa"], warmup=0, repeats=1, inner=1)
+    assert no_baseline[0]["ratio_to_baseline"] is None
+
+
+def test_latency_rows_and_ratios():
+    case = ModelCase("se_resnet32", num_classes=10, image_size=8, batch_size=1)
+    rows = measure_latency(case, ["relu+sigmoid", "aglu+apa plain ops"], warmup=1, repeats=5)
+    baseline, plain = rows
+    assert baseline["batch_size"] == 1 and baseline["ratio_to_baseline"] == 1.0
+    assert plain["ratio_to_baseline"] == pytest.approx(plain["median_ms"] / baseline["median_ms"])
+    assert all(row["p10_ms"] <= row["median_ms"] <= row["p90_ms"] for row in rows)
