@@ -70,7 +70,7 @@ class _AdaptiveActivation(nn.Module):
 
     def _broadcast(self, param: Tensor, input: Tensor) -> Tensor:
         if self.num_parameters == 1:
-            return param
+            return param.view(())  # a scalar broadcasts against any input, even a 0-d one
         dim = self.channel_dim % input.dim() if input.dim() > 0 else 0
         if input.dim() == 0 or input.shape[dim] != self.num_parameters:
             got = tuple(input.shape)
@@ -88,6 +88,12 @@ class _AdaptiveActivation(nn.Module):
         kappa = self._broadcast(self.kappa, input)
         fn = F_aglu.aglu if self.gated else F_aglu.apa
         return fn(input, lambda_, kappa)
+
+    def __prepare_scriptable__(self) -> nn.Module:
+        raise TypeError(
+            f"torch.jit.script does not support {type(self).__name__} (its fused autograd function "
+            "cannot be scripted); use torch.compile, torch.export or torch.onnx.export instead"
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -158,6 +164,11 @@ class AGLU(_AdaptiveActivation):
 
     .. note::
         Give λ and κ no weight decay (see :func:`aglu.param_groups`).
+
+    .. note::
+        Large inputs run fused forward and backward kernels built by ``torch.compile`` on first use
+        (seconds, then cached); ``AGLU_COMPILE=0`` or
+        :func:`aglu.functional.set_compile_enabled` switches to the eager math.
 
     Example:
         >>> import torch
