@@ -1,0 +1,154 @@
+"""Training callbacks: per-epoch seeding, throughput and data-wait timing, the per-epoch record."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from aglu.train.module import LongTailModule, activation_parameters
+from aglu.train.run_folder import RunFolder
+
+__all__ = ["EpochRecorder", "EpochSeed", "StepTimer"]
+
+logger = logging.getLogger(__name__)
+
+
+class EpochSeed(L.Callback):
+    """Reseed every random generator at each epoch's start from (seed, epoch, rank).
+
+    The data loader's workers draw their seeds from the main process's generator when an epoch's
+    iterator is created, after this hook, so an epoch's augmentations, mixing and dropout depend
+    only on the epoch: a run resumed from a checkpoint redoes its epochs exactly.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        epoch_seed = self.seed * 1_000_003 + trainer.current_epoch * 1_009 + trainer.global_rank
+        epoch_seed %= 2**31
+        random.seed(epoch_seed)
+        np.random.seed(epoch_seed)
+        torch.manual_seed(epoch_seed)
+
+
+class StepTimer(L.Callback):
+    """Measure images per second and the share of step time spent waiting for data.
+
+    The wait is the time from one step's end (or the epoch's start) to the next step's start: the
+    time the loop spends getting the next batch from the loader. Images per second count the
+    images of all processes.
+    """
+
+    def __init__(self) -> None:
+        self.total_wait = self.total_time = 0.0
+        self.total_images = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.epoch_wait = 0.0
+        self.epoch_images = 0
+        self.epoch_start = self.last_end = time.perf_counter()
+
+    @property
+    def epoch_time(self) -> float:
+        return max(self.last_end - self.epoch_start, 1e-9)
+
+    @property
+    def epoch_images_per_s(self) -> float:
+        return self.epoch_images / self.epoch_time
+
+    @property
+    def epoch_wait_share(self) -> float:
+        return self.epoch_wait / self.epoch_time
+
+    @property
+    def wait_share(self) -> float:
+        """Data-wait share over the whole run so far."""
+        return self.total_wait / max(self.total_time, 1e-9)
+
+    @property
+    def images_per_s(self) -> float:
+        """Training throughput over the whole run so far."""
+        return self.total_images / max(self.total_time, 1e-9)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reset()
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_index: int
+    ) -> None:
+        self.epoch_wait += time.perf_counter() - self.last_end
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_index: int,
+    ) -> None:
+        self.last_end = time.perf_counter()
+        self.epoch_images += len(batch[1]) * trainer.world_size
+        pl_module.log("img/s", self.epoch_images_per_s, prog_bar=True, logger=False)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.total_wait += self.epoch_wait
+        self.total_time += self.epoch_time
+        self.total_images += self.epoch_images
+
+
+def _format_summary(record: dict[str, Any], epochs: int) -> str:
+    """One readable line per epoch."""
+    parts = [
+        f"epoch {record['epoch']:>3}/{epochs}",
+        f"loss {record['train_loss']:.4f}",
+        f"lr {record['lr']:.4g}",
+    ]
+    if "val_top1" in record:
+        parts.append(f"val top-1 {record['val_top1']:.2f}% (IIF {record['val_top1_iif']:.2f}%)")
+    parts += [
+        f"{record['images_per_s']:.0f} img/s",
+        f"data wait {100 * record['data_wait_share']:.1f}%",
+        f"{record['epoch_time_s']:.1f} s",
+    ]
+    return " | ".join(parts)
+
+
+class EpochRecorder(L.Callback):
+    """Append one record per epoch to ``metrics.jsonl`` and log a one-line summary of it.
+
+    A record holds ``epoch`` (1-based), ``step``, ``train_loss``, ``lr``, ``images_per_s``,
+    ``data_wait_share``, ``epoch_time_s``, the validation metrics as ``val_<key>`` when the epoch
+    was evaluated, and ``activation_params`` (λ and κ of every APA / AGLU module).
+    """
+
+    def __init__(self, run_folder: RunFolder, timer: StepTimer) -> None:
+        self.run_folder = run_folder
+        self.timer = timer
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: LongTailModule) -> None:
+        train_loss = pl_module.epoch_train_loss()  # a collective: every rank takes part
+        if not trainer.is_global_zero:
+            return
+        record: dict[str, Any] = {
+            "epoch": trainer.current_epoch + 1,
+            "step": trainer.global_step,
+            "train_loss": train_loss,
+            "lr": trainer.optimizers[0].param_groups[0]["lr"],
+            "images_per_s": self.timer.epoch_images_per_s,
+            "data_wait_share": self.timer.epoch_wait_share,
+            "epoch_time_s": self.timer.epoch_time,
+        }
+        result = pl_module.val_result
+        if result is not None and result.epoch == trainer.current_epoch:
+            record.update({f"val_{key}": value for key, value in result.metrics.items()})
+        record["activation_params"] = activation_parameters(pl_module.model)
+        self.run_folder.append_epoch(record)
+        logger.info(_format_summary(record, trainer.max_epochs))

@@ -1,0 +1,358 @@
+"""``aglu train`` and ``aglu eval``: check the input, run Lightning, write the run folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["eval_main", "train_main"]
+
+logger = logging.getLogger(__name__)
+
+RUN_DIR_ENV = "AGLU_RUN_DIR"  # the parent's run folder, for processes launched by Lightning
+
+TRAIN_USAGE = """\
+usage: aglu train CONFIG [--epochs N] [--out DIR] [--seed N] [--devices N] [--section.key=VALUE ...]
+       aglu train --resume RUN_DIR [overrides]
+
+Train a model from a YAML experiment file (see configs/). Any config key can be overridden as
+--section.key=VALUE, e.g. --data.root=PATH --model.act_layer=relu --trainer.accelerator=gpu.
+Sections: model, data, optim, loss, trainer, eval. `aglu train --help-config` lists every key."""
+
+EVAL_USAGE = """\
+usage: aglu eval RUN_DIR_OR_CHECKPOINT [--iif VARIANT] [--checkpoint last|best] [--output FILE]
+                 [--devices N] [--section.key=VALUE ...]
+
+Score a trained run on its evaluation split, with and without the IIF logit offset."""
+
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
+
+
+def _take(argv: list[str], flag: str) -> str | None:
+    """Remove ``flag VALUE`` or ``flag=VALUE`` from ``argv`` and return VALUE (None if absent)."""
+    for index, arg in enumerate(argv):
+        if arg == flag:
+            if index + 1 >= len(argv):
+                raise ValueError(f"{flag} needs a value")
+            value = argv[index + 1]
+            del argv[index : index + 2]
+            return value
+        if arg.startswith(flag + "="):
+            del argv[index]
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _is_global_zero() -> bool:
+    from lightning.pytorch.utilities import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
+
+
+def _check_accelerator(config: Any) -> None:
+    """Fail early, with the fix, when GPUs are asked for where there are none (or too few)."""
+    import torch
+
+    trainer = config.trainer
+    if trainer.accelerator not in ("gpu", "cuda"):
+        return
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if available == 0:
+        raise ValueError(
+            f"trainer.accelerator={trainer.accelerator!r} but no CUDA GPU is visible; "
+            "pass --trainer.accelerator=cpu"
+        )
+    if trainer.devices > available:
+        raise ValueError(
+            f"trainer.devices={trainer.devices} but only {available} GPU(s) are visible; "
+            f"pass --devices {available} or fewer"
+        )
+
+
+def _check_model_matches_data(config: Any, dataset: Any) -> None:
+    if config.model.num_classes != dataset.num_classes:
+        raise ValueError(
+            f"model.num_classes={config.model.num_classes} but {config.data.name} has "
+            f"{dataset.num_classes} classes; pass --model.num_classes={dataset.num_classes}"
+        )
+
+
+def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool) -> Any:
+    import lightning as L
+
+    from aglu.train.checkpoint import AtomicCheckpointIO
+
+    trainer_config = config.trainer
+    strategy = trainer_config.strategy
+    if strategy == "auto" and trainer_config.devices * trainer_config.num_nodes > 1:
+        strategy = "ddp"  # one process per device, launched as a script (or by torchrun / SLURM)
+    loggers: Any = False
+    if logs:
+        from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+        loggers = [
+            TensorBoardLogger(run_folder.logs, name="", version="tensorboard"),
+            CSVLogger(run_folder.logs, name="", version="csv"),
+        ]
+    return L.Trainer(
+        accelerator="gpu" if trainer_config.accelerator == "cuda" else trainer_config.accelerator,
+        devices=trainer_config.devices,
+        num_nodes=trainer_config.num_nodes,
+        strategy=strategy,
+        precision=trainer_config.precision,
+        max_epochs=trainer_config.epochs,
+        deterministic=trainer_config.deterministic,
+        gradient_clip_val=trainer_config.gradient_clip_val,
+        check_val_every_n_epoch=trainer_config.eval_every_n_epochs,
+        num_sanity_val_steps=0,
+        log_every_n_steps=trainer_config.log_every_n_steps,
+        enable_progress_bar=trainer_config.progress_bar,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        logger=loggers,
+        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        default_root_dir=str(run_folder.root),
+    )
+
+
+def _results_table(metrics: dict[str, Any], iif_variant: str) -> str:
+    """The final metrics as a small table, raw against IIF-adjusted."""
+    from aglu.train.evaluation import METRIC_NAMES
+
+    titles = {"top1": "top-1", "top5": "top-5", "ece": "ECE"}
+    lines = [f"{'metric':<8}{'raw':>9}{'IIF (' + iif_variant + ')':>14}"]
+    for name in METRIC_NAMES:
+        lines.append(
+            f"{titles.get(name, name):<8}{metrics[name]:>8.2f}%{metrics[name + '_iif']:>13.2f}%"
+        )
+    return "\n".join(lines)
+
+
+def _throughput(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Images per second and data-wait share over every recorded epoch (resumed ones included)."""
+    seconds = sum(record["epoch_time_s"] for record in records)
+    images = sum(record["images_per_s"] * record["epoch_time_s"] for record in records)
+    waited = sum(record["data_wait_share"] * record["epoch_time_s"] for record in records)
+    return {
+        "images_per_s": images / seconds if seconds else 0.0,
+        "data_wait_share": waited / seconds if seconds else 0.0,
+        "train_time_s": seconds,
+    }
+
+
+def _prepare_train(argv: list[str]) -> dict[str, Any]:
+    """Everything that can fail on bad input, before any file is written."""
+    from aglu.train.checkpoint import read_checkpoint
+    from aglu.train.config import load_config
+    from aglu.train.datamodule import build_datasets
+    from aglu.train.run_folder import RunFolder, default_run_dir
+
+    resume = _take(argv, "--resume")
+    checkpoint = None
+    if resume is not None:
+        run_folder = RunFolder(resume)
+        if not run_folder.config.is_file():
+            raise FileNotFoundError(f"{resume!r} has no config.yaml; pass the folder of a run")
+        config = load_config(run_folder.config, argv)
+        checkpoint = read_checkpoint(run_folder.last_checkpoint)
+    else:
+        if not argv or argv[0].startswith("-"):
+            raise ValueError("missing CONFIG; run e.g. `aglu train configs/fashion_mnist_lt.yaml`")
+        config_path, overrides = argv[0], argv[1:]
+        config = load_config(config_path, overrides)
+        if not _is_global_zero() and os.environ.get(RUN_DIR_ENV):
+            out = Path(os.environ[RUN_DIR_ENV])
+        else:
+            out = Path(config.trainer.out) if config.trainer.out else default_run_dir(config_path)
+        config.trainer.out = str(out)
+        run_folder = RunFolder(out)
+        if _is_global_zero() and run_folder.metrics_json.exists():
+            raise ValueError(
+                f"{str(out)!r} already holds a finished run; pass another --out or --resume it"
+            )
+    _check_accelerator(config)
+    train_set, test_set = build_datasets(config.data)
+    _check_model_matches_data(config, train_set)
+    return {
+        "config": config,
+        "run_folder": run_folder,
+        "checkpoint": checkpoint,
+        "train_set": train_set,
+        "test_set": test_set,
+    }
+
+
+def _train(plan: dict[str, Any]) -> int:
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from aglu.train.callbacks import EpochRecorder, EpochSeed, StepTimer
+    from aglu.train.datamodule import LongTailDataModule
+    from aglu.train.figures import draw_run_figures
+    from aglu.train.module import LongTailModule, load_initial_weights
+
+    config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
+    os.environ[RUN_DIR_ENV] = str(run_folder.root)
+    if _is_global_zero():
+        if checkpoint is None:
+            run_folder.create(config.dump())
+        else:  # drop records of epochs that the checkpoint does not hold: they will be redone
+            run_folder.keep_epochs_up_to(checkpoint["epoch"] + 1)
+    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
+    module = LongTailModule(config.to_dict(), plan["train_set"].class_counts)
+    if config.trainer.init_checkpoint and checkpoint is None:
+        copied = load_initial_weights(module.model, config.trainer.init_checkpoint)
+        logger.info("initialised %d tensors from %s", copied, config.trainer.init_checkpoint)
+    data = LongTailDataModule(
+        plan["train_set"], plan["test_set"], config.data, config.eval, seed=config.trainer.seed
+    )
+    timer = StepTimer()
+    monitor = "val/top1_iif" if config.eval.iif else "val/top1"
+    callbacks = [
+        EpochSeed(config.trainer.seed),
+        timer,
+        EpochRecorder(run_folder, timer),
+        ModelCheckpoint(
+            dirpath=run_folder.checkpoints,
+            filename="last",
+            save_on_train_epoch_end=True,
+            enable_version_counter=False,
+        ),
+        ModelCheckpoint(
+            dirpath=run_folder.checkpoints,
+            filename="best",
+            monitor=monitor,
+            mode="max",
+            save_on_train_epoch_end=False,
+            enable_version_counter=False,
+        ),
+    ]
+    trainer = _build_trainer(config, run_folder, callbacks, logs=True)
+    ckpt_path = str(run_folder.last_checkpoint) if checkpoint is not None else None
+    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    trainer.test(module, datamodule=data, verbose=False)
+    if not trainer.is_global_zero:
+        return 0
+
+    result = module.test_result
+    records = run_folder.read_epochs()
+    metrics = {**result.metrics, **_throughput(records), "epochs": len(records)}
+    metrics["iif_variant"] = config.eval.iif
+    run_folder.write_json(run_folder.metrics_json, metrics)
+    run_folder.write_json(run_folder.per_class_json, result.per_class)
+    draw_run_figures(run_folder.figures, result, records, num_bins=config.eval.num_bins)
+    logger.info(
+        "results on %d test images:\n%s",
+        result.metrics["num_samples"],
+        _results_table(metrics, config.eval.iif),
+    )
+    logger.info(
+        "training: %.0f images/s, data wait %.1f%% of step time, %.0f s",
+        metrics["images_per_s"],
+        100 * metrics["data_wait_share"],
+        metrics["train_time_s"],
+    )
+    logger.info("run folder: %s", run_folder.root)
+    return 0
+
+
+def _fail(command: str, error: BaseException) -> int:
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"aglu {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def train_main(argv: list[str]) -> int:
+    """Run ``aglu train``; returns the exit code (2 on bad input, with a one-line message)."""
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(TRAIN_USAGE)
+        return 0 if argv else 2
+    if argv[0] == "--help-config":
+        from aglu.train.config import TrainConfig
+
+        print(TrainConfig().dump())
+        return 0
+    try:
+        plan = _prepare_train(argv)
+    except USER_ERRORS as error:
+        return _fail("train", error)
+    return _train(plan)
+
+
+def _prepare_eval(argv: list[str]) -> dict[str, Any]:
+    from aglu.train.checkpoint import read_checkpoint, resolve_checkpoint
+    from aglu.train.config import TrainConfig, expand_shortcuts, load_config
+    from aglu.train.datamodule import build_datasets
+
+    iif = _take(argv, "--iif")
+    which = _take(argv, "--checkpoint") or "last"
+    output = _take(argv, "--output")
+    if not argv or argv[0].startswith("-"):
+        raise ValueError("missing RUN_DIR_OR_CHECKPOINT; run e.g. `aglu eval runs/NAME`")
+    path = resolve_checkpoint(argv[0], which)
+    checkpoint = read_checkpoint(path)
+    saved = checkpoint.get("hyper_parameters", {}).get("config")
+    if saved is None:
+        raise ValueError(f"{str(path)!r} has no config; pass a checkpoint written by aglu train")
+    overrides = expand_shortcuts(argv[1:]) + ([f"--eval.iif={iif}"] if iif else [])
+    config = TrainConfig.from_dict(saved)
+    if overrides:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
+            file.write(config.dump())
+            file.flush()
+            config = load_config(file.name, overrides)
+    _check_accelerator(config)
+    _, test_set = build_datasets(config.data)
+    _check_model_matches_data(config, test_set)
+    return {"config": config, "checkpoint": checkpoint, "test_set": test_set, "output": output}
+
+
+def _evaluate(plan: dict[str, Any]) -> int:
+    from aglu.train.datamodule import LongTailDataModule
+    from aglu.train.module import LongTailModule
+    from aglu.train.run_folder import RunFolder, atomic_write_text
+
+    config, checkpoint = plan["config"], plan["checkpoint"]
+    module = LongTailModule(config.to_dict(), plan["test_set"].class_counts)
+    module.load_state_dict(checkpoint["state_dict"])
+    data = LongTailDataModule(None, plan["test_set"], config.data, config.eval)
+    trainer = _build_trainer(config, RunFolder(Path.cwd()), [], logs=False)
+    started = time.perf_counter()
+    trainer.test(module, datamodule=data, verbose=False)
+    if not trainer.is_global_zero:
+        return 0
+    result = module.test_result
+    logger.info(
+        "results on %d test images (%.1f s):\n%s",
+        result.metrics["num_samples"],
+        time.perf_counter() - started,
+        _results_table(result.metrics, config.eval.iif),
+    )
+    if plan["output"]:
+        import json
+
+        payload = {**result.metrics, "iif_variant": config.eval.iif}
+        atomic_write_text(plan["output"], json.dumps(payload, indent=2) + "\n")
+        logger.info("metrics written to %s", plan["output"])
+    return 0
+
+
+def eval_main(argv: list[str]) -> int:
+    """Run ``aglu eval``; returns the exit code (2 on bad input, with a one-line message)."""
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(EVAL_USAGE)
+        return 0 if argv else 2
+    try:
+        plan = _prepare_eval(argv)
+    except USER_ERRORS as error:
+        return _fail("eval", error)
+    return _evaluate(plan)

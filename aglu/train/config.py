@@ -1,0 +1,326 @@
+"""The experiment config: typed dataclass sections, YAML files and ``--section.key=value`` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "SHORTCUT_FLAGS",
+    "DataConfig",
+    "EvalConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "TrainConfig",
+    "TrainerConfig",
+    "load_config",
+]
+
+
+@dataclass
+class ModelConfig:
+    """Keyword arguments of :func:`aglu.models.create`, nothing else."""
+
+    name: str = "se_resnet32"
+    num_classes: int = 10
+    in_chans: int = 3
+    act_layer: str = "aglu"
+    gate_layer: str = "apa"
+    head: str = "cosine"
+
+
+@dataclass
+class DataConfig:
+    """The dataset for :func:`aglu.data.build_dataset` and how batches are drawn from it.
+
+    ``root=None`` is the Debian package's folder for Fashion-MNIST; ``None`` for ``max_count`` and
+    ``imbalance_factor`` (1/ρ) means the dataset's default. ``train_list``, ``eval_list`` and
+    ``image_root`` reach the list-file datasets only. ``batch_size`` is the total over all
+    processes; each process loads ``batch_size / world_size``.
+    """
+
+    name: str = "fashion_mnist_lt"
+    root: str | None = None
+    max_count: int | None = None
+    imbalance_factor: float | None = None
+    profile: str = "exp"
+    download: bool = False
+    train_list: str | None = None
+    eval_list: str | None = None
+    image_root: str | None = None
+    recipe: str = "fashion_mnist"
+    image_size: int | None = None
+    resize_size: int | None = None
+    cutout_size: int = 16
+    batch_size: int = 128
+    num_workers: int = 1
+    sampler: str = "instance"
+    repeats: int = 3
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+
+
+@dataclass
+class OptimConfig:
+    """SGD or AdamW with a per-step cosine schedule after a linear warm-up.
+
+    ``train_only`` lists parameter-name prefixes (e.g. ``["layer4", "head"]``) to train; the rest
+    stays frozen. ``None`` trains everything.
+    """
+
+    name: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 5e-4
+    train_only: list[str] | None = None
+    warmup_epochs: float = 0.0
+    min_lr: float = 0.0
+    schedule: str = "cosine"
+
+
+@dataclass
+class LossConfig:
+    """Arguments of :func:`aglu.losses.build_loss`."""
+
+    name: str = "ce"
+    label_smoothing: float = 0.0
+    drw_start_epoch: int | None = None
+
+
+@dataclass
+class TrainerConfig:
+    """How Lightning's Trainer runs: hardware, precision, length, seed, output folder.
+
+    ``init_checkpoint`` starts from trained weights: a run folder or ``.ckpt`` of ``aglu train``,
+    or a reference checkpoint of the paper's code (through
+    :func:`aglu.models.load_reference_checkpoint`).
+    """
+
+    epochs: int = 10
+    seed: int = 0
+    out: str | None = None
+    accelerator: str = "cpu"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    deterministic: bool = True
+    gradient_clip_val: float | None = None
+    init_checkpoint: str | None = None
+    ema_decay: float | None = None
+    eval_every_n_epochs: int = 1
+    progress_bar: bool = True
+    log_every_n_steps: int = 10
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation: the IIF variant, calibration bins, shot thresholds and evaluation subsets.
+
+    ``val_samples`` images of the balanced test split (the same classes-balanced subset every
+    time) are scored during training; ``test_samples`` (``None``: all) at the end and by
+    ``aglu eval``.
+    """
+
+    iif: str = "rel"
+    num_bins: int = 15
+    many_threshold: int = 100
+    few_threshold: int = 20
+    batch_size: int = 500
+    val_samples: int | None = 1000
+    test_samples: int | None = None
+
+
+SECTIONS: dict[str, type] = {
+    "model": ModelConfig,
+    "data": DataConfig,
+    "optim": OptimConfig,
+    "loss": LossConfig,
+    "trainer": TrainerConfig,
+    "eval": EvalConfig,
+}
+
+# Flags that stand for a config key: ``--epochs 3`` is ``--trainer.epochs=3``.
+SHORTCUT_FLAGS = {
+    "--epochs": "trainer.epochs",
+    "--out": "trainer.out",
+    "--seed": "trainer.seed",
+    "--devices": "trainer.devices",
+}
+
+
+@dataclass
+class TrainConfig:
+    """The whole experiment: one dataclass per section, saved as the run's ``config.yaml``."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The config as plain nested dicts (what ``config.yaml`` holds)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, sections: dict[str, dict[str, Any]]) -> TrainConfig:
+        """Rebuild a config from :meth:`to_dict`'s output (a run's ``config.yaml``)."""
+        _check_keys(sections, "the config")
+        return _parse(sections, [])
+
+    def dump(self) -> str:
+        """The config as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _field_names(section: str) -> list[str]:
+    return [f.name for f in dataclasses.fields(SECTIONS[section])]
+
+
+def _check_keys(sections: Any, source: str) -> None:
+    """Reject unknown sections and keys with the list of valid ones."""
+    if not isinstance(sections, dict):
+        raise ValueError(f"{source} must be a mapping of sections {', '.join(SECTIONS)}")
+    for section, values in sections.items():
+        if section not in SECTIONS:
+            raise ValueError(
+                f"unknown config section {section!r} in {source}; valid: {', '.join(SECTIONS)}"
+            )
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise ValueError(f"section {section!r} in {source} must be a mapping of keys")
+        for key in values:
+            if key not in _field_names(section):
+                raise ValueError(
+                    f"unknown key {section}.{key} in {source}; valid keys of {section}: "
+                    f"{', '.join(_field_names(section))}"
+                )
+
+
+def expand_shortcuts(argv: list[str]) -> list[str]:
+    """Rewrite ``--epochs 3`` / ``--epochs=3`` (and the other shortcut flags) as ``--trainer.epochs=3``."""
+    expanded: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        flag, has_value, value = arg.partition("=")
+        if flag in SHORTCUT_FLAGS:
+            if not has_value:
+                if index + 1 >= len(argv):
+                    raise ValueError(f"{flag} needs a value, e.g. {flag} 1")
+                index += 1
+                value = argv[index]
+            arg = f"--{SHORTCUT_FLAGS[flag]}={value}"
+        expanded.append(arg)
+        index += 1
+    return expanded
+
+
+_OVERRIDE = re.compile(r"^--([A-Za-z_]+)\.([A-Za-z_]+)(=.*)?$")
+
+
+def _check_overrides(overrides: list[str]) -> None:
+    """Check each ``--section.key[=value]`` names a real key (values are checked by the parser)."""
+    index = 0
+    while index < len(overrides):
+        arg = overrides[index]
+        match = _OVERRIDE.match(arg)
+        if match is None:
+            raise ValueError(
+                f"unexpected argument {arg!r}; override config keys as --section.key=value "
+                f"(sections: {', '.join(SECTIONS)}) or use {', '.join(SHORTCUT_FLAGS)}"
+            )
+        section, key, value = match.groups()
+        _check_keys({section: {key: None}}, "the command line")
+        if value is None:
+            index += 1  # the value is the next argument
+        index += 1
+
+
+def _parse(sections: dict[str, Any], overrides: list[str]) -> TrainConfig:
+    """Type-check and convert sections plus overrides with jsonargparse."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(prog="aglu train", exit_on_error=False)
+    for name, cls in SECTIONS.items():
+        parser.add_class_arguments(cls, name, fail_untyped=True)
+    parser.set_defaults(
+        {f"{s}.{k}": v for s, values in sections.items() for k, v in values.items()}
+    )
+    try:
+        namespace = parser.parse_args(overrides)
+    except Exception as error:  # jsonargparse raises ArgumentError / TypeError subclasses
+        message = " ".join(str(error).split())
+        raise ValueError(f"invalid config value: {message}") from None
+    parsed = namespace.as_dict()
+    config = TrainConfig(**{name: SECTIONS[name](**parsed[name]) for name in SECTIONS})
+    _check_values(config)
+    return config
+
+
+_CHOICES = {
+    ("trainer", "accelerator"): ("cpu", "gpu", "cuda", "auto"),
+    ("trainer", "precision"): ("32-true", "32", "bf16-mixed", "16-mixed", "64-true"),
+    ("optim", "name"): ("sgd", "adamw"),
+    ("optim", "schedule"): ("cosine", "constant"),
+}
+_POSITIVE = [
+    ("trainer", "epochs"),
+    ("trainer", "devices"),
+    ("trainer", "num_nodes"),
+    ("trainer", "eval_every_n_epochs"),
+    ("data", "batch_size"),
+    ("eval", "batch_size"),
+    ("model", "num_classes"),
+]
+
+
+def _check_values(config: TrainConfig) -> None:
+    """Reject values no run could use, naming the key and what it accepts."""
+    for (section, key), choices in _CHOICES.items():
+        value = getattr(getattr(config, section), key)
+        if value not in choices:
+            raise ValueError(f"{section}.{key}={value!r} is not one of {', '.join(choices)}")
+    for section, key in _POSITIVE:
+        value = getattr(getattr(config, section), key)
+        if value < 1:
+            raise ValueError(f"{section}.{key}={value!r} must be at least 1")
+    if config.data.num_workers < 0:
+        raise ValueError(f"data.num_workers={config.data.num_workers} must be 0 or more")
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConfig:
+    """Read a YAML experiment file and apply command-line overrides.
+
+    Args:
+        path: a YAML file with any of the sections ``model``, ``data``, ``optim``, ``loss``,
+            ``trainer``, ``eval``; ``None`` starts from the defaults.
+        overrides: ``--section.key=value`` items (or ``--section.key value``) and the shortcut
+            flags ``--epochs``, ``--out``, ``--seed``, ``--devices``.
+
+    Example:
+        >>> config = load_config(None, ["--epochs", "3", "--model.act_layer=relu"])
+        >>> config.trainer.epochs, config.model.act_layer
+        (3, 'relu')
+    """
+    sections: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {str(path)!r} not found; pass a YAML file")
+        sections = yaml.safe_load(path.read_text()) or {}
+        _check_keys(sections, str(path))
+        sections = {name: values or {} for name, values in sections.items()}
+    overrides = expand_shortcuts(list(overrides))
+    _check_overrides(overrides)
+    return _parse(sections, overrides)
