@@ -53,7 +53,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         ) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CorruptCheckpointError(
-            f"checkpoint {str(path)!r} holds no Lightning state_dict; pass a checkpoint of aglu train"
+            f"checkpoint {str(path)!r} holds no Lightning state_dict; pass one of aglu train"
         )
     return checkpoint
 

@@ -1,4 +1,4 @@
-"""The experiment config: typed dataclass sections, YAML files and ``--section.key=value`` overrides."""
+"""The experiment config: typed dataclass sections, YAML files, ``--section.key=value``."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def _check_keys(sections: Any, source: str) -> None:
 
 
 def expand_shortcuts(argv: list[str]) -> list[str]:
-    """Rewrite ``--epochs 3`` / ``--epochs=3`` (and the other shortcut flags) as ``--trainer.epochs=3``."""
+    """Rewrite ``--epochs 3`` or ``--epochs=3`` (and other shortcuts) as ``--trainer.epochs=3``."""
     expanded: list[str] = []
     index = 0
     while index < len(argv):

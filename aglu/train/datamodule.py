@@ -50,7 +50,7 @@ def balanced_subset(targets: list[int], num_classes: int, size: int | None) -> l
 
 
 def build_datasets(data: DataConfig) -> tuple[Dataset, Dataset]:
-    """The training and test splits named by ``data`` (raises ``DatasetNotFoundError`` if absent)."""
+    """The training and test splits named by ``data`` (``DatasetNotFoundError`` if absent)."""
     from aglu.data import build_dataset, build_transforms
 
     common: dict = {

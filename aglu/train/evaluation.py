@@ -1,4 +1,4 @@
-"""Score a model's logits the way the paper does: top-k, shot groups, calibration, with and without IIF."""
+"""Score logits as the paper does: top-k, shot groups, calibration; with and without IIF."""
 
 from __future__ import annotations
 

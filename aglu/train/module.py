@@ -16,7 +16,7 @@ __all__ = ["LongTailModule", "activation_parameters", "load_initial_weights", "w
 
 
 def activation_parameters(model: nn.Module) -> dict[str, dict[str, list[float]]]:
-    """``{module name: {"lambda": [...], "kappa": [...]}}`` for every APA / AGLU module in ``model``."""
+    """``{module name: {"lambda": [...], "kappa": [...]}}`` for each APA / AGLU module."""
     found = {}
     for name, module in model.named_modules():
         lambda_, kappa = getattr(module, "lambda_", None), getattr(module, "kappa", None)

@@ -43,7 +43,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def default_run_dir(config_path: str | Path | None) -> Path:
-    """``runs/<config name>-<timestamp>``, the folder a run writes to when ``--out`` is not given."""
+    """``runs/<config name>-<timestamp>``: where a run writes when ``--out`` is not given."""
     stem = Path(config_path).stem if config_path else "run"
     return Path("runs") / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
