@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -40,7 +41,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "aglu+apa": ("aglu", "apa"),
     "silu+sigmoid": ("silu", "sigmoid"),
 }
-# profile name -> imbalance factor ρ (n_max / n_min). --profile adds the last two.
+# profile name -> ρ = n_max / n_min; the engine's data.imbalance_factor is 1/ρ. --profile adds the
+# last two.
 PROFILES: dict[str, float] = {"rho100": 100.0, "rho10": 10.0, "rho1": 1.0}
 DEFAULT_CONFIG = "configs/fashion_mnist_lt.yaml"
 # An alternative command for `aglu train` (split like a shell line); tests point it at a fake.
@@ -61,8 +63,13 @@ class StudyRun:
         return f"{self.variant}-{self.profile}-seed{self.seed}"
 
     @property
-    def imbalance_factor(self) -> float:
+    def rho(self) -> float:
         return PROFILES[self.profile]
+
+    @property
+    def imbalance_factor(self) -> float:
+        """``data.imbalance_factor`` of the engine: 1/ρ."""
+        return 1.0 / self.rho
 
 
 def plan_runs(
@@ -118,7 +125,12 @@ def _read_metrics(run_dir: Path) -> dict | None:
     path = run_dir / "metrics.json"
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    metrics = json.loads(path.read_text())
+    # An empty shot group scores NaN (e.g. "few" at ρ = 1); study.json stores it as null.
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in metrics.items()
+    }
 
 
 def _run_one(
@@ -223,6 +235,7 @@ def study_main(argv: Sequence[str]) -> int:
                 "name": run.name,
                 "variant": run.variant,
                 "profile": run.profile,
+                "rho": run.rho,
                 "imbalance_factor": run.imbalance_factor,
                 "seed": run.seed,
                 "run_dir": str(run_dir),

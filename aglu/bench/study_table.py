@@ -46,14 +46,14 @@ def aggregate_runs(runs: Iterable[Mapping]) -> list[dict]:
     """Group finished runs by (profile, variant) and give mean ± std of every metric over seeds.
 
     Args:
-        runs: records with ``variant``, ``profile``, ``imbalance_factor``, ``seed`` and ``metrics``
+        runs: records with ``variant``, ``profile``, ``rho``, ``seed`` and ``metrics``
             (a dict holding the keys of :func:`metric_keys`; missing, None or NaN values are
             skipped). Records
             whose ``metrics`` is None (unfinished or failed runs) are ignored.
 
     Returns:
         One dict per group, in the order groups first appear: ``variant``, ``profile``,
-        ``imbalance_factor``, ``seeds`` (sorted) and ``metrics`` mapping each key to
+        ``rho``, ``seeds`` (sorted) and ``metrics`` mapping each key to
         ``{"mean", "std", "n"}``.
     """
     groups: dict[tuple[str, str], dict] = {}
@@ -66,7 +66,7 @@ def aggregate_runs(runs: Iterable[Mapping]) -> list[dict]:
             {
                 "variant": run["variant"],
                 "profile": run["profile"],
-                "imbalance_factor": run["imbalance_factor"],
+                "rho": run["rho"],
                 "seeds": [],
                 "values": {},
             },
@@ -111,7 +111,7 @@ def format_study_table(aggregate: Sequence[Mapping]) -> str:
     """Markdown: one table per profile, a row per variant, mean ± std over seeds, best in bold.
 
     Example:
-        >>> rows = [{"variant": "relu+sigmoid", "profile": "rho100", "imbalance_factor": 100,
+        >>> rows = [{"variant": "relu+sigmoid", "profile": "rho100", "rho": 100,
         ...          "seeds": [0, 1], "metrics": {"top1": {"mean": 80.0, "std": 1.0, "n": 2}}}]
         >>> table = format_study_table(rows).splitlines()
         >>> table[0], table[2][:38]
@@ -128,7 +128,7 @@ def format_study_table(aggregate: Sequence[Mapping]) -> str:
     for rows in profiles.values():
         best = _best_means(rows)
         lines = [
-            f"**ρ = {rows[0]['imbalance_factor']:g}**",
+            f"**ρ = {rows[0]['rho']:g}**",
             "",
             "| " + " | ".join(header) + " |",
             "| " + " | ".join("---" for _ in header) + " |",

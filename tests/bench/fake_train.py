@@ -35,9 +35,9 @@ def main(argv: list[str]) -> int:
 
     seed = int(options["seed"])
     top1 = BASE_TOP1[(options["model.act_layer"], options["model.gate_layer"])] + seed**2
-    imbalance = float(options["data.imbalance_factor"])
+    rho = 1 / float(options["data.imbalance_factor"])
     metrics = {
-        "top1": top1 - imbalance / 10,
+        "top1": top1 - rho / 10,
         "many": top1 + 10,
         "medium": top1,
         "few": top1 - 20,

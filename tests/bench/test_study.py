@@ -87,10 +87,11 @@ def test_profile_adds_rho_10_and_balanced(study_args, tmp_path):
     argv = [*study_args, "--variants", "relu+sigmoid", "--seeds", "3", "--profile"]
     assert study_main([*argv, "--results", str(results), "--", "--data.max_count=50"]) == 0
     runs = json.loads(results.read_text())["runs"]
-    assert [run["imbalance_factor"] for run in runs] == [100.0, 10.0, 1.0]
+    assert [run["rho"] for run in runs] == [100.0, 10.0, 1.0]
+    assert [run["imbalance_factor"] for run in runs] == [0.01, 0.1, 1.0]
     assert [run["metrics"]["top1"] for run in runs] == pytest.approx([69.0, 78.0, 78.9])
     first_call = _invocations(tmp_path / "study" / "relu+sigmoid-rho10-seed3")[0]
-    assert "--data.imbalance_factor=10 " in first_call and first_call.endswith(
+    assert "--data.imbalance_factor=0.1 " in first_call and first_call.endswith(
         "--data.max_count=50"
     )
 
@@ -106,7 +107,7 @@ def test_bad_study_input_is_rejected(study_args, tmp_path):
 
 def test_table_marks_best_mean_per_column():
     runs = [
-        {"variant": v, "profile": "rho10", "imbalance_factor": 10.0, "seed": s, "metrics": m}
+        {"variant": v, "profile": "rho10", "rho": 10.0, "seed": s, "metrics": m}
         for v, s, m in [
             ("a", 0, {"top1": 50.0, "ece": 0.30}),
             ("a", 1, {"top1": 52.0, "ece": 0.10}),
@@ -121,3 +122,14 @@ def test_table_marks_best_mean_per_column():
     assert lines[4].startswith("| a | 2 | 51.00 ± 1.41 | – | – | – | **0.20 ± 0.14** |")
     assert lines[5].startswith("| b | 1 | **60.00** | – | – | – | 0.40 |")
     assert mean_and_std([2.0, 4.0]) == (3.0, math.sqrt(2.0))
+
+
+def test_empty_shot_group_is_left_out_of_the_mean():
+    # At ρ = 1 every class is many-shot: the engine's "few" is NaN (or None) and must not count.
+    runs = [
+        {"variant": "a", "profile": "rho1", "rho": 1.0, "seed": s, "metrics": {"few": few}}
+        for s, few in [(0, float("nan")), (1, 40.0), (2, None), (3, 44.0)]
+    ]
+    (row,) = aggregate_runs(runs)
+    assert row["seeds"] == [0, 1, 2, 3]
+    assert row["metrics"]["few"] == {"mean": 42.0, "std": math.sqrt(8.0), "n": 2}
