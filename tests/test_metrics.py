@@ -246,6 +246,11 @@ def test_reliability_diagram_needs_a_suffix(tmp_path):
         ),
         (lambda: shot_groups([100, 50], 10, 20), ValueError, "few_threshold=20"),
         (
+            lambda: per_class_accuracy(torch.tensor([0, 7]), torch.tensor([0, 1]), 3),
+            ValueError,
+            r"predictions must lie in \[0, 3\); got min 0, max 7",
+        ),
+        (
             lambda: shot_accuracy(torch.tensor([0, 5]), torch.tensor([0, 1]), [3, 2]),
             ValueError,
             r"\[0, 2\); got min 0, max 5",

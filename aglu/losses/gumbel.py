@@ -62,6 +62,7 @@ def gumbel_log_sf(logits: Tensor) -> Tensor:
     With :math:`t = e^{-x}`: the series :math:`-x - t/2 + t^2/24` for x > 10,
     :math:`\log(-\operatorname{expm1}(-t))` for t ≤ log 2, :math:`\operatorname{log1p}(-e^{-t})`
     for t > log 2, and 0 (gradient 0) where :math:`e^{-t}` is below float64's range.
+    Half-precision inputs are computed and returned in float32.
 
     Example::
 

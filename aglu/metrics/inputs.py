@@ -8,17 +8,21 @@ from torch import Tensor
 __all__ = ["check_probabilities", "check_targets", "predicted_labels"]
 
 
-def check_targets(targets: Tensor, num_classes: int, num_samples: int | None = None) -> Tensor:
+def check_targets(
+    targets: Tensor, num_classes: int, num_samples: int | None = None, name: str = "targets"
+) -> Tensor:
     """Return ``targets`` as int64 labels on the CPU after checking shape, dtype and range.
+
+    ``name`` is the argument the error messages name (``targets`` or ``predictions``).
 
     Raises:
         TypeError: labels that are not integers.
         ValueError: not 1-D, a length other than ``num_samples``, or a label outside [0, C).
     """
     if targets.dim() != 1:
-        raise ValueError(f"targets must be 1-D labels (N,); got shape {tuple(targets.shape)}")
+        raise ValueError(f"{name} must be 1-D labels (N,); got shape {tuple(targets.shape)}")
     if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
-        raise TypeError(f"targets must be integer labels; got dtype {targets.dtype}")
+        raise TypeError(f"{name} must be integer labels; got dtype {targets.dtype}")
     if num_samples is not None and targets.numel() != num_samples:
         raise ValueError(
             f"targets hold {targets.numel()} samples but the predictions {num_samples}; "
@@ -27,7 +31,7 @@ def check_targets(targets: Tensor, num_classes: int, num_samples: int | None = N
     targets = targets.detach().to("cpu", torch.int64)
     if targets.numel() and (targets.min() < 0 or targets.max() >= num_classes):
         raise ValueError(
-            f"targets must lie in [0, {num_classes}); got min {int(targets.min())}, "
+            f"{name} must lie in [0, {num_classes}); got min {int(targets.min())}, "
             f"max {int(targets.max())}"
         )
     return targets
@@ -47,7 +51,7 @@ def predicted_labels(predictions: Tensor, num_classes: int) -> Tensor:
             )
         return predictions.detach().argmax(dim=1).to("cpu", torch.int64)
     if predictions.dim() == 1:
-        return check_targets(predictions, num_classes).clone()
+        return check_targets(predictions, num_classes, name="predictions").clone()
     raise ValueError(
         f"predictions must be labels (N,) or scores (N, C); got shape {tuple(predictions.shape)}"
     )
