@@ -1,0 +1,122 @@
+"""SE and CBAM gate blocks against a float64 forward written out by hand."""
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from aglu.layers import APA
+from aglu.models import CBAM, GATES, SqueezeExcitation, create_gate
+
+
+def apa_reference(z, lambda_, kappa):
+    """APA straight from its definition, (1 + λ e^(−κz))^(−1/λ), in float64."""
+    return (1 + lambda_ * torch.exp(-kappa * z)) ** (-1 / lambda_)
+
+
+def layer_norm_reference(v, weight, bias, eps=1e-5):
+    mean = v.mean(dim=-1, keepdim=True)
+    var = ((v - mean) ** 2).mean(dim=-1, keepdim=True)
+    return (v - mean) / torch.sqrt(var + eps) * weight + bias
+
+
+def randomize_(module):
+    """Give every parameter and batch-norm statistic a distinct random value."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for tensor in module.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(
+                    torch.rand(tensor.shape, generator=generator, dtype=tensor.dtype) + 0.5
+                )
+    return module
+
+
+@pytest.mark.parametrize("gate_layer", ["apa", "sigmoid"])
+def test_squeeze_excitation_structure(gate_layer):
+    se = SqueezeExcitation(64, reduction=16, gate_layer=gate_layer)
+    assert isinstance(se.norm, nn.LayerNorm) and se.norm.normalized_shape == (64,)
+    assert se.fc1.weight.shape == (4, 64) and se.fc1.bias is None
+    assert se.fc2.weight.shape == (64, 4) and se.fc2.bias is None
+    assert isinstance(se.act, nn.ReLU)
+    assert se.dropout.p == 0.1
+    assert type(se.gate) is {"apa": APA, "sigmoid": nn.Sigmoid}[gate_layer]
+
+
+def test_apa_gate_initialisation_follows_the_paper_and_can_be_changed():
+    gates = [create_gate("apa") for _ in range(200)]
+    lambdas = torch.cat([gate.lambda_.detach() for gate in gates])
+    kappas = torch.cat([gate.kappa.detach() for gate in gates])
+    assert lambdas.min() >= 0 and lambdas.max() <= 1 and lambdas.std() > 0.2
+    assert kappas.min() >= -1 and kappas.max() <= 0 and kappas.std() > 0.2
+
+    gate = SqueezeExcitation(8, 2, "apa", gate_kwargs={"kappa_init": 0.5}).gate
+    assert gate.kappa.item() == 0.5 and gate.lambda_init == (0.0, 1.0)
+
+
+def test_squeeze_excitation_apa_matches_reference():
+    se = randomize_(SqueezeExcitation(4, reduction=2, gate_layer="apa")).double().eval()
+    x = torch.randn(3, 4, 5, 6, dtype=torch.float64)
+
+    squeezed = layer_norm_reference(x.mean(dim=(2, 3)), se.norm.weight, se.norm.bias)
+    hidden = torch.clamp(squeezed @ se.fc1.weight.T, min=0)
+    gate = apa_reference(hidden @ se.fc2.weight.T, se.gate.lambda_, se.gate.kappa)
+    expected = x * gate[:, :, None, None]
+
+    torch.testing.assert_close(se(x), expected)
+
+
+def test_squeeze_excitation_sigmoid_changes_only_the_gate():
+    torch.manual_seed(0)
+    apa_se = SqueezeExcitation(4, reduction=2, gate_layer="apa").double().eval()
+    sigmoid_se = SqueezeExcitation(4, reduction=2, gate_layer="sigmoid").double().eval()
+    sigmoid_se.load_state_dict(apa_se.state_dict(), strict=False)
+    with torch.no_grad():
+        apa_se.gate.lambda_.fill_(1.0)  # λ = κ = 1 is the logistic sigmoid
+        apa_se.gate.kappa.fill_(1.0)
+    x = torch.randn(2, 4, 3, 3, dtype=torch.float64)
+    torch.testing.assert_close(sigmoid_se(x), apa_se(x))
+
+
+def test_cbam_matches_reference():
+    cbam = randomize_(CBAM(4, reduction=2, gate_layer="apa")).double().eval()
+    channel, spatial = cbam.channel_gate, cbam.spatial_gate
+    x = torch.randn(2, 4, 5, 5, dtype=torch.float64)
+
+    def mlp(pooled):
+        normed = layer_norm_reference(pooled, channel.norm.weight, channel.norm.bias)
+        hidden = torch.clamp(normed @ channel.fc1.weight.T + channel.fc1.bias, min=0)
+        return hidden @ channel.fc2.weight.T + channel.fc2.bias
+
+    logits = mlp(x.mean(dim=(2, 3))) + mlp(x.amax(dim=(2, 3)))
+    y = x * apa_reference(logits, channel.gate.lambda_, channel.gate.kappa)[:, :, None, None]
+
+    pooled = torch.stack([y.amax(dim=1), y.mean(dim=1)], dim=1)  # channel max first, then mean
+    conv = F.conv2d(pooled, spatial.conv.weight, padding=3)
+    bn = spatial.bn
+    normed = (conv - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+    expected = y * apa_reference(normed, spatial.gate.lambda_, spatial.gate.kappa)
+
+    torch.testing.assert_close(cbam(x), expected)
+
+
+def test_cbam_structure():
+    cbam = CBAM(64, reduction=16, gate_layer="apa")
+    channel, spatial = cbam.channel_gate, cbam.spatial_gate
+    assert channel.fc1.weight.shape == (4, 64) and channel.fc1.bias is not None
+    assert channel.dropout.p == 0.1
+    assert spatial.conv.weight.shape == (1, 2, 7, 7) and spatial.conv.bias is None
+    assert isinstance(spatial.bn, nn.BatchNorm2d)
+    assert isinstance(channel.gate, APA) and isinstance(spatial.gate, APA)
+    assert channel.gate is not spatial.gate
+
+
+def test_unknown_gate_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown gate_layer 'tanh'") as error:
+        SqueezeExcitation(8, gate_layer="tanh")
+    assert all(name in str(error.value) for name in GATES)
+
+
+def test_bad_reduction_is_a_value_error():
+    with pytest.raises(ValueError, match="reduction=0"):
+        SqueezeExcitation(8, reduction=0)
