@@ -79,13 +79,19 @@ def _constants(dtype: torch.dtype) -> tuple[float, int]:
     return (700.0, 17) if dtype == torch.float64 else (80.0, 8)
 
 
-def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
+def _log1p_from_log(u: Tensor) -> Tensor:
+    """log1p(u) to full relative precision from log alone (ONNX has no Log1p; W. Kahan's trick)."""
+    w = 1 + u
+    return torch.where(w == 1, u, torch.log(w) * (u / (w - 1)))
+
+
+def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float, log1p: Callable):
     """Return (E, u, s, APA, safe λ) of the module docstring, all finite for every input."""
     lambda_ = torch.clamp(lambda_, min=0.0)  # λ < 0 is evaluated (and differentiated) at 0
     t = -kappa * z
     exp_t = torch.exp(torch.clamp(t, max=exp_limit))
     u = lambda_ * exp_t
-    log1p_u = torch.log1p(u) + torch.clamp(t - exp_limit, min=0.0)
+    log1p_u = log1p(u) + torch.clamp(t - exp_limit, min=0.0)
     positive = lambda_ > 0
     safe_lambda = torch.where(positive, lambda_, torch.ones_like(lambda_))
     s = torch.where(positive, log1p_u / safe_lambda, exp_t)
@@ -93,12 +99,17 @@ def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
 
 
 def _forward_math(
-    z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool, exp_limit: float
+    z: Tensor,
+    lambda_: Tensor,
+    kappa: Tensor,
+    gated: bool,
+    exp_limit: float,
+    log1p: Callable = torch.log1p,
 ) -> Tensor:
     """APA (or AGLU when ``gated``) in the compute dtype, returned in ``z``'s dtype."""
     dtype = _compute_dtype(z.dtype)
     x = z.to(dtype)
-    p = _terms(x, lambda_.to(dtype), kappa.to(dtype), exp_limit)[3]
+    p = _terms(x, lambda_.to(dtype), kappa.to(dtype), exp_limit, log1p)[3]
     return (x * p if gated else p).to(z.dtype)
 
 
@@ -124,7 +135,7 @@ def _backward_math(
     dtype = _compute_dtype(z.dtype)
     x, upstream = z.to(dtype), grad.to(dtype)
     lam, kap = lambda_.to(dtype), kappa.to(dtype)
-    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit)
+    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit, torch.log1p)
     g = p * exp_t / (1 + u)
     weight = upstream * x if gated else upstream  # chain rule of AGLU = z·APA for λ and κ
     grad_z = upstream * (p + x * kap * g) if gated else upstream * kap * g
@@ -243,7 +254,7 @@ def _apply(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float, gated:
     lambda_, kappa = _check_inputs(input, lambda_, kappa)
     if torch.onnx.is_in_onnx_export():  # the forward alone, as plain ONNX operators
         exp_limit, _ = _constants(_compute_dtype(input.dtype))
-        return _forward_math(input, lambda_, kappa, gated, exp_limit)
+        return _forward_math(input, lambda_, kappa, gated, exp_limit, _log1p_from_log)
     return _APAFunction.apply(input, lambda_, kappa, gated)
 
 
