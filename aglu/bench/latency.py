@@ -7,6 +7,7 @@ became AGLU); this measures it on the paper's models, pairs timed in turns as in
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -14,15 +15,20 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
+from aglu.bench.records import machine_info, write_results
 from aglu.bench.throughput import (
     ACTIVATION_PAIRS,
     BASELINE,
     ModelCase,
+    benchmark_parser,
     build_model,
+    format_rows,
     time_interleaved,
 )
 
-__all__ = ["LATENCY_CASES", "measure_latency"]
+__all__ = ["LATENCY_CASES", "latency_main", "measure_latency"]
+
+logger = logging.getLogger(__name__)
 
 LATENCY_CASES: dict[str, ModelCase] = {
     "se_resnet32": ModelCase("se_resnet32", num_classes=100, image_size=32, batch_size=1),
@@ -80,3 +86,29 @@ def measure_latency(
     for row in rows:
         row["ratio_to_baseline"] = None if baseline is None else row["median_ms"] / baseline
     return rows
+
+
+def latency_main(argv: Sequence[str]) -> int:
+    """``aglu bench latency``: time batch-1 inference, write the JSON, log the table."""
+    parser = benchmark_parser(
+        "aglu bench latency", list(LATENCY_CASES), "benchmarks/results/latency.json"
+    )
+    args = parser.parse_args(list(argv))
+    settings = {
+        "warmup": 5 if args.warmup is None else args.warmup,
+        "repeats": 30 if args.repeats is None else args.repeats,
+        "inner": 1,
+    }
+    machine, rows = machine_info(args.device), []
+    for name in args.models:
+        logger.info("latency: %s", name)
+        rows += measure_latency(LATENCY_CASES[name], args.pairs, **settings, device=args.device)
+    payload = {
+        "benchmark": "inference latency at batch 1 (eval mode, inference_mode, ms)",
+        "machine": {**machine, "load_average_1min_end": machine_info()["load_average_1min"]},
+        "settings": {**settings, "device": args.device},
+        "rows": rows,
+    }
+    write_results(args.out, payload)
+    logger.info("%s", format_rows(rows, "median_ms", "median ms"))
+    return 0

@@ -7,16 +7,19 @@ median over the repetitions after warm-up, and its ratio is taken to ReLU + sigm
 
 from __future__ import annotations
 
+import argparse
 import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from aglu.bench.plain_layers import PlainAGLU, PlainAPA
+from aglu.bench.records import machine_info, write_results
 
 __all__ = [
     "ACTIVATION_PAIRS",
@@ -24,7 +27,9 @@ __all__ = [
     "TRAINING_CASES",
     "ModelCase",
     "build_model",
+    "format_rows",
     "measure_throughput",
+    "throughput_main",
     "time_interleaved",
 ]
 
@@ -40,6 +45,11 @@ ACTIVATION_PAIRS: dict[str, tuple[str | type[nn.Module], str | type[nn.Module]]]
 BASELINE = "relu+sigmoid"
 # Issue 5: AGLU + APA may cost at most this fraction of ReLU + sigmoid's training throughput.
 MAX_TRAINING_COST = 0.15
+AMP_DTYPES: dict[str, torch.dtype | None] = {
+    "none": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
 
 
 @dataclass(frozen=True)
@@ -171,3 +181,94 @@ def measure_throughput(
     for row in rows:
         row["ratio_to_baseline"] = None if baseline is None else row["images_per_s"] / baseline
     return rows
+
+
+def format_rows(rows: Sequence[dict], value: str, unit: str) -> str:
+    """A markdown table of benchmark rows: model, input, batch, pair, the value and the ratio."""
+    lines = [
+        f"| model | input | batch | activation + gate | {unit} | vs relu+sigmoid |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        ratio = "–" if row["ratio_to_baseline"] is None else f"{row['ratio_to_baseline']:.2f}×"
+        size = f"{row['image_size']}×{row['image_size']}"
+        lines.append(
+            f"| {row['model']} | {size} | {row['batch_size']} | {row['pair']} | "
+            f"{row[value]:.1f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def benchmark_parser(prog: str, cases: Sequence[str], out: str) -> argparse.ArgumentParser:
+    """The options shared by ``aglu bench throughput`` and ``aglu bench latency``."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--models", nargs="+", default=list(cases), choices=list(cases))
+    parser.add_argument(
+        "--pairs", nargs="+", default=list(ACTIVATION_PAIRS), choices=list(ACTIVATION_PAIRS)
+    )
+    parser.add_argument("--warmup", type=int, default=None, help="untimed calls per pair")
+    parser.add_argument("--repeats", type=int, default=None, help="timed samples per pair")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--out", type=Path, default=Path(out), help="the results JSON")
+    return parser
+
+
+def throughput_main(argv: Sequence[str]) -> int:
+    """``aglu bench throughput``: time training steps, write the JSON, log the table."""
+    parser = benchmark_parser(
+        "aglu bench throughput", list(TRAINING_CASES), "benchmarks/results/throughput.json"
+    )
+    parser.add_argument("--amp", choices=list(AMP_DTYPES), default="none", help="autocast dtype")
+    args = parser.parse_args(list(argv))
+    settings = {
+        "warmup": 2 if args.warmup is None else args.warmup,
+        "repeats": 7 if args.repeats is None else args.repeats,
+        "inner": 1,
+    }
+    machine, rows = machine_info(args.device), []
+    for name in args.models:
+        logger.info("throughput: %s", name)
+        rows += measure_throughput(
+            TRAINING_CASES[name],
+            args.pairs,
+            **settings,
+            device=args.device,
+            amp=AMP_DTYPES[args.amp],
+        )
+    goal = _training_goal(rows)
+    payload = {
+        "benchmark": "training throughput (forward + backward + SGD step, images/s)",
+        "machine": {**machine, "load_average_1min_end": machine_info()["load_average_1min"]},
+        "settings": {**settings, "device": args.device, "amp": args.amp},
+        "rows": rows,
+        "goal": goal,
+    }
+    write_results(args.out, payload)
+    logger.info("%s", format_rows(rows, "images_per_s", "images/s"))
+    if goal is not None:
+        verdict = "met" if goal["met"] else "NOT met"
+        logger.info(
+            "goal (aglu+apa costs ≤ 15 %% on se_resnet32): %s, cost %.1f %%",
+            verdict,
+            100 * goal["cost"],
+        )
+    return 0
+
+
+def _training_goal(rows: Sequence[dict]) -> dict | None:
+    """Issue 5's goal: AGLU + APA loses at most 15 % of ReLU + sigmoid's SE-ResNet-32 throughput."""
+    ratio = next(
+        (
+            row["ratio_to_baseline"]
+            for row in rows
+            if row["model"] == "se_resnet32" and row["pair"] == "aglu+apa"
+        ),
+        None,
+    )
+    if ratio is None:
+        return None
+    return {
+        "max_cost": MAX_TRAINING_COST,
+        "cost": 1.0 - ratio,
+        "met": 1.0 - ratio <= MAX_TRAINING_COST,
+    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import statistics
 
 import pytest
 import torch
 
+from aglu.bench import latency, throughput
 from aglu.bench.latency import measure_latency
 from aglu.bench.throughput import (
     ACTIVATION_PAIRS,
@@ -72,3 +75,34 @@ def test_latency_rows_and_ratios():
     assert baseline["batch_size"] == 1 and baseline["ratio_to_baseline"] == 1.0
     assert plain["ratio_to_baseline"] == pytest.approx(plain["median_ms"] / baseline["median_ms"])
     assert all(row["p10_ms"] <= row["median_ms"] <= row["p90_ms"] for row in rows)
+
+
+def test_bench_commands_write_json_with_machine_and_goal(tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(throughput.TRAINING_CASES, "se_resnet32", TOY)
+    monkeypatch.setitem(latency.LATENCY_CASES, "se_resnet32", TOY)
+    common = ["--models", "se_resnet32", "--pairs", "relu+sigmoid", "aglu+apa", "--warmup", "0"]
+    caplog.set_level(logging.INFO)
+    assert (
+        throughput.throughput_main([*common, "--repeats", "2", "--out", str(tmp_path / "t.json")])
+        == 0
+    )
+    assert latency.latency_main([*common, "--repeats", "3", "--out", str(tmp_path / "l.json")]) == 0
+
+    result = json.loads((tmp_path / "t.json").read_text())
+    assert result["machine"]["threads"] == torch.get_num_threads() and result["machine"]["cpu"]
+    assert result["settings"] == {
+        "warmup": 0,
+        "repeats": 2,
+        "inner": 1,
+        "device": "cpu",
+        "amp": "none",
+    }
+    ours = result["rows"][1]
+    assert result["goal"]["cost"] == pytest.approx(1 - ours["ratio_to_baseline"])
+    assert result["goal"]["met"] == (result["goal"]["cost"] <= 0.15)
+    rows = json.loads((tmp_path / "l.json").read_text())["rows"]
+    assert set(rows[0]) == {
+        *("model", "num_classes", "image_size", "batch_size", "pair"),
+        *("median_ms", "p10_ms", "p90_ms", "ratio_to_baseline"),
+    }
+    assert "| se_resnet32 | 8×8 | 2 | aglu+apa |" in caplog.text
