@@ -130,6 +130,7 @@ def _fit_logits(
 ) -> dict[str, FittedLayer]:
     """Fit all logits, then the logits of the many-, medium- and few-shot classes apart."""
     result = {"all": _fit_sample("logits", "logits", "logits", logits.flatten(), **fit_args)}
+    result["all"].extra = {"group": "all", "num_classes": logits.shape[1]}
     if class_counts is None:
         logger.info("no training class counts: logits are not split into shot groups")
         return result

@@ -1,8 +1,10 @@
 """`aglu plot` and `aglu analyze` end to end on tiny models, run folders and checkpoints."""
 
+import importlib.util
 import json
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from aglu.analysis.loading import load_model
 from aglu.analysis.params_plot import learned_parameters, parameter_trajectory
 from aglu.cli import main
 
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CLASS_COUNTS = [500, 150, 60, 30, 10, 5]  # many: 2 classes, medium: 2, few: 2
 
@@ -180,12 +183,22 @@ def test_analyze_import_path_model_and_data(tmp_path, fixtures_module):
     assert layers["dead"]["reason"] == "constant input (every value is 0)"
     groups = report["logits"]
     assert {name: groups[name].get("num_classes") for name in groups} == {
-        "all": None, "many": 2, "medium": 2, "few": 2
+        "all": 6, "many": 2, "medium": 2, "few": 2
     }  # fmt: skip
     assert groups["few"]["count"] == 48 * 2
     assert (out / "summary.png").read_bytes().startswith(PNG_MAGIC)
     assert (out / "histograms.png").read_bytes().startswith(PNG_MAGIC)
     assert report["figures"] == {"summary": "summary.png", "histograms": "histograms.png"}
+
+    # The README generator turns the report into markdown and copies the figures beside it.
+    spec = importlib.util.spec_from_file_location("readme_analysis", SCRIPTS / "readme_analysis.py")
+    readme_analysis = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(readme_analysis)
+    markdown = readme_analysis.render(out / "analysis.json", tmp_path / "figures")
+    assert "inputs of the 2 activation layers" in markdown and "degenerate 1" in markdown
+    few = groups["few"]
+    assert f"| few-shot | 2 | 96 | **{few['best']}** |" in markdown
+    assert (tmp_path / "figures" / f"analysis-{tmp_path.name}-summary.png").is_file()
 
 
 def test_analyze_run_folder_of_our_model(tmp_path, fixtures_module):
