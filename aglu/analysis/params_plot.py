@@ -70,7 +70,17 @@ def _draw_per_layer(axis, params: ShapeParameters, key: str, symbol: str) -> Non
     means = np.array([params[name][key].mean() for name in names])
     lows = np.array([params[name][key].min() for name in names])
     highs = np.array([params[name][key].max() for name in names])
-    axis.errorbar(positions, means, yerr=[means - lows, highs - means], fmt="o-", ms=4, capsize=2)
+    # Gates (APA in attention; by name) and activations have different ranges: two series.
+    is_gate = np.array(["gate" in name.rsplit(".", 1)[-1] for name in names], dtype=bool)
+    for label, chosen, style in (("activations", ~is_gate, "o-"), ("gates", is_gate, "s")):
+        if chosen.any():
+            spread = [(means - lows)[chosen], (highs - means)[chosen]]
+            axis.errorbar(
+                positions[chosen], means[chosen], yerr=spread, fmt=style, ms=4, capsize=2,
+                label=label,
+            )  # fmt: skip
+    if is_gate.any():
+        axis.legend(fontsize=8)
     axis.set_xticks(positions, names, rotation=90, fontsize=7)
     axis.set_ylabel(symbol)
     axis.set_title(f"learned {symbol} per layer (bars: min–max over channels)", fontsize=10)

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -267,3 +268,14 @@ def test_analyze_run_config_without_model_section(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["analyze", str(tmp_path / "model.ckpt")])
     assert "no model section" in capsys.readouterr().err
+
+
+def test_scipy_and_matplotlib_stay_out_of_import_aglu():
+    code = (
+        "import sys, aglu, aglu.analysis.commands, aglu.analysis.fits;"
+        "print(sorted(m for m in ('scipy', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
