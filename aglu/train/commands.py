@@ -81,12 +81,25 @@ def _check_model_matches_data(config: Any, dataset: Any) -> None:
         )
 
 
+def _quiet_lightning() -> None:
+    """Let Lightning's messages reach the terminal once (through the root logger), tips dropped."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        lightning_logger = logging.getLogger(name)
+        lightning_logger.handlers.clear()
+        lightning_logger.propagate = True
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+
+
 def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool) -> Any:
     import lightning as L
+    import torch
 
     from aglu.train.checkpoint import AtomicCheckpointIO
 
     trainer_config = config.trainer
+    _quiet_lightning()
+    if trainer_config.num_threads:
+        torch.set_num_threads(trainer_config.num_threads)
     strategy = trainer_config.strategy
     if strategy == "auto" and trainer_config.devices * trainer_config.num_nodes > 1:
         strategy = "ddp"  # one process per device, launched as a script (or by torchrun / SLURM)
@@ -147,6 +160,7 @@ def _throughput(records: list[dict[str, Any]]) -> dict[str, float]:
 
 def _prepare_train(argv: list[str]) -> dict[str, Any]:
     """Everything that can fail on bad input, before any file is written."""
+    from aglu.losses import iif_offsets
     from aglu.train.checkpoint import read_checkpoint
     from aglu.train.config import load_config
     from aglu.train.datamodule import build_datasets
@@ -178,6 +192,7 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
     _check_accelerator(config)
     train_set, test_set = build_datasets(config.data)
     _check_model_matches_data(config, train_set)
+    iif_offsets(train_set.class_counts, config.eval.iif)  # rejects a bad variant or empty class
     return {
         "config": config,
         "run_folder": run_folder,

@@ -98,9 +98,10 @@ class LossConfig:
 class TrainerConfig:
     """How Lightning's Trainer runs: hardware, precision, length, seed, output folder.
 
-    ``init_checkpoint`` starts from trained weights: a run folder or ``.ckpt`` of ``aglu train``,
-    or a reference checkpoint of the paper's code (through
-    :func:`aglu.models.load_reference_checkpoint`).
+    ``num_threads`` sets torch's CPU threads per process (``None``: torch's default); on a busy
+    machine one thread per process avoids threads waiting on each other. ``init_checkpoint`` starts
+    from trained weights: a run folder or ``.ckpt`` of ``aglu train`` (tensors whose name and
+    shape match; a new head keeps its initialisation).
     """
 
     epochs: int = 10
@@ -112,6 +113,7 @@ class TrainerConfig:
     strategy: str = "auto"
     precision: str = "32-true"
     deterministic: bool = True
+    num_threads: int | None = None
     gradient_clip_val: float | None = None
     init_checkpoint: str | None = None
     ema_decay: float | None = None
