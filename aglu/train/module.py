@@ -161,6 +161,7 @@ class LongTailModule(L.LightningModule):
                 parameter.requires_grad_(name.startswith(tuple(optim.train_only)))
         groups = param_groups(self.model, weight_decay=optim.weight_decay)
         groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
+        groups = [group for group in groups if group["params"]]
         if optim.name == "sgd":
             optimizer = torch.optim.SGD(
                 groups, lr=optim.lr, momentum=optim.momentum, nesterov=optim.nesterov
@@ -225,7 +226,7 @@ class LongTailModule(L.LightningModule):
         self.val_result = self._gathered_result(expected)
         self.val_result.epoch = self.current_epoch
         for key in ("top1", "top1_iif"):
-            self.log(f"val/{key}", self.val_result.metrics[key])  # equal on every rank
+            self.log(f"val/{key}", self.val_result.metrics[key], sync_dist=True)  # same on all
 
     def on_test_epoch_start(self) -> None:
         self._eval_outputs = []
