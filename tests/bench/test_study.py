@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -133,3 +134,17 @@ def test_empty_shot_group_is_left_out_of_the_mean():
     (row,) = aggregate_runs(runs)
     assert row["seeds"] == [0, 1, 2, 3]
     assert row["metrics"]["few"] == {"mean": 42.0, "std": math.sqrt(8.0), "n": 2}
+
+
+def test_readme_script_states_the_budget_then_the_table(study_args, tmp_path):
+    assert study_main([*study_args, "--variants", "aglu+apa", "--seeds", "0", "2"]) == 0
+    script = Path(__file__).resolve().parents[2] / "scripts" / "readme_study.py"
+    study_json = tmp_path / "study" / "study.json"
+    done = subprocess.run(
+        [sys.executable, str(script), str(study_json)], capture_output=True, text=True, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Budget: 2 of 2 runs finished, the config's epochs each, seeds 0, 2")
+    assert lines[2] == "**ρ = 100**"
+    # top-1 = 74 + seed² − ρ/10 = (64, 68): mean 66, sample std √8
+    assert lines[-1].startswith("| aglu+apa | 2 | 66.00 ± 2.83 |")
