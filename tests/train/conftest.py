@@ -13,8 +13,11 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "configs" / "fashion_mnist_lt.yaml"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
-# A few real Fashion-MNIST batches: 20 head-class images at ρ = 10 (80 images), 100 test images.
+# A few real Fashion-MNIST batches: 20 head-class images at ρ = 10 (78 images: 20, 15, 11, 9, 7,
+# 5, 4, 3, 2, 2), 100 test images; shot groups scaled down so that each has classes.
 TINY = [
+    "--eval.many_threshold=15",
+    "--eval.few_threshold=5",
     "--data.max_count=20",
     "--data.imbalance_factor=0.1",
     "--data.batch_size=16",
