@@ -80,18 +80,21 @@ def _constants(dtype: torch.dtype) -> tuple[float, int]:
 
 
 def _log1p_from_log(u: Tensor) -> Tensor:
-    """log1p(u) to full relative precision from log alone (ONNX has no Log1p; W. Kahan's trick)."""
+    """log1p(u) to full relative precision from log alone (W. Kahan's trick).
+
+    Cheaper than a vectorised log1p on CPU, and ONNX (which has no Log1p) exports it exactly.
+    """
     w = 1 + u
     return torch.where(w == 1, u, torch.log(w) * (u / (w - 1)))
 
 
-def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float, log1p: Callable):
+def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
     """Return (E, u, s, APA, safe λ) of the module docstring, all finite for every input."""
     lambda_ = torch.clamp(lambda_, min=0.0)  # λ < 0 is evaluated (and differentiated) at 0
     t = -kappa * z
     exp_t = torch.exp(torch.clamp(t, max=exp_limit))
     u = lambda_ * exp_t
-    log1p_u = log1p(u) + torch.clamp(t - exp_limit, min=0.0)
+    log1p_u = _log1p_from_log(u) + torch.clamp(t - exp_limit, min=0.0)
     positive = lambda_ > 0
     safe_lambda = torch.where(positive, lambda_, torch.ones_like(lambda_))
     s = torch.where(positive, log1p_u / safe_lambda, exp_t)
@@ -104,12 +107,11 @@ def _forward_math(
     kappa: Tensor,
     gated: bool,
     exp_limit: float,
-    log1p: Callable = torch.log1p,
 ) -> Tensor:
     """APA (or AGLU when ``gated``) in the compute dtype, returned in ``z``'s dtype."""
     dtype = _compute_dtype(z.dtype)
     x = z.to(dtype)
-    p = _terms(x, lambda_.to(dtype), kappa.to(dtype), exp_limit, log1p)[3]
+    p = _terms(x, lambda_.to(dtype), kappa.to(dtype), exp_limit)[3]
     return (x * p if gated else p).to(z.dtype)
 
 
@@ -135,7 +137,7 @@ def _backward_math(
     dtype = _compute_dtype(z.dtype)
     x, upstream = z.to(dtype), grad.to(dtype)
     lam, kap = lambda_.to(dtype), kappa.to(dtype)
-    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit, torch.log1p)
+    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit)
     g = p * exp_t / (1 + u)
     weight = upstream * x if gated else upstream  # chain rule of AGLU = z·APA for λ and κ
     grad_z = upstream * (p + x * kap * g) if gated else upstream * kap * g
@@ -177,9 +179,9 @@ def _use_compiled(z: Tensor) -> bool:
     return not (torch.compiler.is_compiling() or torch.jit.is_tracing())
 
 
-def _run(name: str, eager: Callable, z: Tensor, *args):
-    """Run ``eager`` through its compiled kernel when that pays off, else eagerly."""
-    if _use_compiled(z):
+def _run(name: str, eager: Callable, compiled: bool, *args):
+    """Run ``eager`` through its compiled kernel when ``compiled``, else eagerly."""
+    if compiled and _compile_state["enabled"]:
         try:
             return _kernel(name, eager)(*args)
         except Exception:  # no compiler, unsupported device: the eager math is always there
@@ -195,8 +197,9 @@ class _APAFunction(torch.autograd.Function):
     def forward(ctx, z: Tensor, lambda_: Tensor, kappa: Tensor, gated: bool) -> Tensor:
         ctx.save_for_backward(z, lambda_, kappa)
         ctx.gated = gated
+        ctx.compiled = _use_compiled(z)  # the backward takes the same path as the forward
         exp_limit, _ = _constants(_compute_dtype(z.dtype))
-        return _run("forward", _forward_math, z, z, lambda_, kappa, gated, exp_limit)
+        return _run("forward", _forward_math, ctx.compiled, z, lambda_, kappa, gated, exp_limit)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -207,7 +210,7 @@ class _APAFunction(torch.autograd.Function):
         grad_z, grad_lambda, grad_kappa = _run(
             "backward",
             _backward_math,
-            z,
+            ctx.compiled and not torch.compiler.is_compiling(),
             grad.contiguous(memory_format=_memory_format(z)),
             z,
             lambda_,
@@ -254,7 +257,7 @@ def _apply(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float, gated:
     lambda_, kappa = _check_inputs(input, lambda_, kappa)
     if torch.onnx.is_in_onnx_export():  # the forward alone, as plain ONNX operators
         exp_limit, _ = _constants(_compute_dtype(input.dtype))
-        return _forward_math(input, lambda_, kappa, gated, exp_limit, _log1p_from_log)
+        return _forward_math(input, lambda_, kappa, gated, exp_limit)
     return _APAFunction.apply(input, lambda_, kappa, gated)
 
 
