@@ -1,0 +1,83 @@
+"""Print the README's result tables, rendered from benchmarks/results/*.json, as markdown.
+
+    python scripts/readme_tables.py activation            # one table
+    python scripts/readme_tables.py activation latency    # several, in order
+
+Add a table with one entry in TABLES: the results file's name and a function from its JSON payload
+to markdown. ``scripts/update_readme.py`` puts each table between its README markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def machine_line(payload: dict) -> str:
+    """One line saying where and with what the numbers were measured."""
+    machine = payload.get("machine", {})
+    device = (
+        machine.get("gpu") or f"{machine.get('cpu', '?')}, {machine.get('threads', '?')} threads"
+    )
+    return f"_Measured on {device}, torch {machine.get('torch', '?')}._"
+
+
+def render_activation(payload: dict) -> str:
+    from aglu.bench.activation import format_table
+
+    settings = payload.get("settings", {})
+    note = (
+        f"Median of {settings.get('repeats', '?')} forward + backward passes after "
+        f"{settings.get('warmup', '?')} warm-up ones, all cases timed in turns in one process."
+    )
+    return "\n\n".join([format_table(payload["rows"]), f"{note} {machine_line(payload)}"])
+
+
+def _model_rows(value: str, unit: str) -> Callable[[dict], str]:
+    def render(payload: dict) -> str:
+        from aglu.bench.throughput import format_rows
+
+        return "\n\n".join([format_rows(payload["rows"], value, unit), machine_line(payload)])
+
+    return render
+
+
+# table name -> (results file under benchmarks/results/, renderer of its JSON payload)
+TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
+    "activation": ("activation.json", render_activation),
+    "throughput": ("throughput.json", _model_rows("images_per_s", "images/s")),
+    "latency": ("latency.json", _model_rows("median_ms", "median ms")),
+}
+
+
+def render(name: str, results: Path = RESULTS) -> str:
+    """The markdown of one table; FileNotFoundError names the benchmark that writes it."""
+    filename, renderer = TABLES[name]
+    path = results / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run `aglu bench {name}` first")
+    return renderer(json.loads(path.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", nargs="+", choices=list(TABLES))
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the results folder")
+    args = parser.parse_args(argv)
+    try:
+        blocks = [render(name, args.results) for name in args.tables]
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print("\n\n".join(blocks))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
