@@ -15,6 +15,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
+from aglu.bench.common import time_interleaved
 from aglu.bench.records import machine_info, write_results
 from aglu.bench.throughput import (
     ACTIVATION_PAIRS,
@@ -23,7 +24,7 @@ from aglu.bench.throughput import (
     benchmark_parser,
     build_model,
     format_rows,
-    time_interleaved,
+    ratios_per_round,
 )
 
 __all__ = ["LATENCY_CASES", "latency_main", "measure_latency"]
@@ -56,19 +57,19 @@ def measure_latency(
     *,
     warmup: int = 5,
     repeats: int = 30,
-    inner: int = 1,
     device: str | torch.device = "cpu",
 ) -> list[dict]:
     """Median ms per batch-1 forward pass of ``case`` per pair, with the ratio to ReLU + sigmoid.
 
     Returns:
         One row per pair: the case's fields, ``pair``, ``median_ms``, ``p10_ms``, ``p90_ms``
-        (deciles of the samples) and ``ratio_to_baseline`` (latency over the baseline's; None
-        when the baseline was not run).
+        (deciles of the samples) and ``ratio_to_baseline`` (latency over ReLU + sigmoid's, the
+        median of per-round ratios; None when the baseline was not run).
     """
     device = torch.device(device)
     calls = {pair: _inference_call(build_model(case, pair, device), case, device) for pair in pairs}
-    samples = time_interleaved(calls, warmup=warmup, repeats=repeats, inner=inner, device=device)
+    samples = time_interleaved(calls, warmup=warmup, repeats=repeats, device=device)
+    ratios = ratios_per_round(samples, BASELINE, higher_is_better=False)
     rows = []
     for pair, times in samples.items():
         milliseconds = [1e3 * t for t in times]
@@ -80,11 +81,9 @@ def measure_latency(
                 "median_ms": statistics.median(milliseconds),
                 "p10_ms": deciles[0],
                 "p90_ms": deciles[-1],
+                "ratio_to_baseline": ratios[pair],
             }
         )
-    baseline = next((row["median_ms"] for row in rows if row["pair"] == BASELINE), None)
-    for row in rows:
-        row["ratio_to_baseline"] = None if baseline is None else row["median_ms"] / baseline
     return rows
 
 
@@ -97,7 +96,6 @@ def latency_main(argv: Sequence[str]) -> int:
     settings = {
         "warmup": 5 if args.warmup is None else args.warmup,
         "repeats": 30 if args.repeats is None else args.repeats,
-        "inner": 1,
     }
     machine, rows = machine_info(args.device), []
     for name in args.models:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from aglu.bench.common import time_interleaved
 from aglu.bench.plain_layers import PlainAGLU, PlainAPA
 from aglu.bench.records import machine_info, write_results
 
@@ -29,8 +29,8 @@ __all__ = [
     "build_model",
     "format_rows",
     "measure_throughput",
+    "ratios_per_round",
     "throughput_main",
-    "time_interleaved",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ TRAINING_CASES: dict[str, ModelCase] = {
     "se_resnet32": ModelCase("se_resnet32", num_classes=100, image_size=32, batch_size=128),
     "se_resnet50": ModelCase("se_resnet50", num_classes=1000, image_size=224, batch_size=8),
 }
+# Timed rounds per model by default (a round is one step of every pair).
+TRAINING_REPEATS: dict[str, int] = {"se_resnet32": 15, "se_resnet50": 8}
 
 
 def build_model(case: ModelCase, pair: str, device: torch.device) -> nn.Module:
@@ -80,46 +82,32 @@ def build_model(case: ModelCase, pair: str, device: torch.device) -> nn.Module:
     return model.to(device)
 
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def ratios_per_round(
+    samples: dict[str, list[float]], baseline: str, *, higher_is_better: bool
+) -> dict[str, float | None]:
+    """The median over rounds of each step's speed relative to ``baseline`` in the same round.
 
+    A round times every step once, back to back, so a ratio taken inside a round cancels the load
+    that a shared machine adds for seconds at a time; the median then drops the rounds it hit
+    unevenly. ``higher_is_better`` gives baseline time / time (throughput), else time / baseline
+    time (latency). Steps get None when the baseline was not timed.
 
-def time_interleaved(
-    steps: dict[str, Callable[[], object]],
-    *,
-    warmup: int,
-    repeats: int,
-    inner: int,
-    device: torch.device,
-) -> dict[str, list[float]]:
-    """Seconds per call of each step, ``repeats`` samples each, taken in turns after warm-up.
-
-    Each sample is the mean of ``inner`` back-to-back calls. Example:
-
-        >>> import torch
-        >>> times = time_interleaved({"noop": lambda: None}, warmup=1, repeats=3, inner=2,
-        ...                          device=torch.device("cpu"))
-        >>> len(times["noop"])
-        3
+    Example:
+        >>> seconds = {"a": [1.0, 9.0, 1.0], "b": [2.0, 9.0, 3.0]}  # round 2 was slowed down
+        >>> ratios_per_round(seconds, "a", higher_is_better=True)
+        {'a': 1.0, 'b': 0.5}
     """
-    if warmup < 0 or repeats < 1 or inner < 1:
-        raise ValueError(
-            f"warmup={warmup}, repeats={repeats}, inner={inner}: need warmup ≥ 0 and the others ≥ 1"
-        )
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    _synchronize(device)
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(inner):
-                step()
-            _synchronize(device)
-            samples[name].append((time.perf_counter() - start) / inner)
-    return samples
+    if baseline not in samples:
+        return dict.fromkeys(samples)
+    reference = samples[baseline]
+    ratios = {}
+    for name, times in samples.items():
+        per_round = [
+            base / t if higher_is_better else t / base
+            for base, t in zip(reference, times, strict=True)
+        ]
+        ratios[name] = statistics.median(per_round)
+    return ratios
 
 
 def _training_step(
@@ -150,36 +138,38 @@ def measure_throughput(
     *,
     warmup: int = 2,
     repeats: int = 5,
-    inner: int = 2,
     device: str | torch.device = "cpu",
     amp: torch.dtype | None = None,
 ) -> list[dict]:
     """Training images/s of ``case`` for each activation pair, with the ratio to ReLU + sigmoid.
 
     Returns:
-        One row per pair: the case's fields, ``pair``, ``median_step_s``, ``step_s`` (every
-        sample), ``images_per_s`` and ``ratio_to_baseline`` (None when the baseline was not run).
+        One row per pair: the case's fields, ``pair``, ``step_s`` (every sample),
+        ``median_step_s``, ``best_step_s``, ``images_per_s`` (batch / median step),
+        ``best_images_per_s`` (batch / fastest step) and ``ratio_to_baseline`` (throughput over
+        ReLU + sigmoid's, the median of per-round ratios; None when the baseline was not run).
     """
     device = torch.device(device)
     steps = {}
     for pair in pairs:
         steps[pair] = _training_step(build_model(case, pair, device), case, device, amp)
-    samples = time_interleaved(steps, warmup=warmup, repeats=repeats, inner=inner, device=device)
+    samples = time_interleaved(steps, warmup=warmup, repeats=repeats, device=device)
+    ratios = ratios_per_round(samples, BASELINE, higher_is_better=True)
     rows = []
     for pair, times in samples.items():
-        median = statistics.median(times)
+        median, best = statistics.median(times), min(times)
         rows.append(
             {
                 **asdict(case),
                 "pair": pair,
-                "median_step_s": median,
                 "step_s": times,
+                "median_step_s": median,
+                "best_step_s": best,
                 "images_per_s": case.batch_size / median,
+                "best_images_per_s": case.batch_size / best,
+                "ratio_to_baseline": ratios[pair],
             }
         )
-    baseline = next((row["images_per_s"] for row in rows if row["pair"] == BASELINE), None)
-    for row in rows:
-        row["ratio_to_baseline"] = None if baseline is None else row["images_per_s"] / baseline
     return rows
 
 
@@ -220,18 +210,17 @@ def throughput_main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--amp", choices=list(AMP_DTYPES), default="none", help="autocast dtype")
     args = parser.parse_args(list(argv))
-    settings = {
-        "warmup": 2 if args.warmup is None else args.warmup,
-        "repeats": 7 if args.repeats is None else args.repeats,
-        "inner": 1,
-    }
+    warmup = 2 if args.warmup is None else args.warmup
+    repeats = {name: args.repeats or TRAINING_REPEATS[name] for name in args.models}
+    settings = {"warmup": warmup, "repeats": repeats}
     machine, rows = machine_info(args.device), []
     for name in args.models:
-        logger.info("throughput: %s", name)
+        logger.info("throughput: %s, %d rounds", name, repeats[name])
         rows += measure_throughput(
             TRAINING_CASES[name],
             args.pairs,
-            **settings,
+            warmup=warmup,
+            repeats=repeats[name],
             device=args.device,
             amp=AMP_DTYPES[args.amp],
         )

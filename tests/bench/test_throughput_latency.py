@@ -17,20 +17,20 @@ from aglu.bench.throughput import (
     _training_step,
     build_model,
     measure_throughput,
-    time_interleaved,
+    ratios_per_round,
 )
 
 TOY = ModelCase("se_resnet32", num_classes=10, image_size=8, batch_size=2)
 
 
-def test_time_interleaved_takes_turns_after_warmup():
-    calls = []
-    steps = {name: (lambda name=name: calls.append(name)) for name in ("a", "b")}
-    samples = time_interleaved(steps, warmup=2, repeats=3, inner=2, device=torch.device("cpu"))
-    assert calls == ["a", "a", "b", "b"] + ["a", "a", "b", "b"] * 3
-    assert [len(times) for times in samples.values()] == [3, 3]
-    with pytest.raises(ValueError, match="repeats=0"):
-        time_interleaved(steps, warmup=0, repeats=0, inner=1, device=torch.device("cpu"))
+def test_ratios_are_medians_of_per_round_ratios():
+    seconds = {"relu": [1.0, 2.0, 1.0, 4.0], "aglu": [1.25, 2.0, 2.0, 5.0]}
+    # per round, relu time / aglu time = 0.8, 1.0, 0.5, 0.8 -> median 0.8
+    assert ratios_per_round(seconds, "relu", higher_is_better=True) == {"relu": 1.0, "aglu": 0.8}
+    # per round, aglu time / relu time = 1.25, 1.0, 2.0, 1.25 -> median 1.25
+    latency_ratios = ratios_per_round(seconds, "relu", higher_is_better=False)
+    assert latency_ratios["aglu"] == 1.25
+    assert ratios_per_round(seconds, "silu", higher_is_better=True) == {"relu": None, "aglu": None}
 
 
 def test_each_pair_builds_its_own_activations():
@@ -54,18 +54,16 @@ def test_training_step_updates_every_activation_parameter():
 
 
 def test_throughput_rows_and_ratios():
-    rows = measure_throughput(TOY, ["relu+sigmoid", "aglu+apa"], warmup=0, repeats=3, inner=1)
+    rows = measure_throughput(TOY, ["relu+sigmoid", "aglu+apa"], warmup=0, repeats=3)
     assert [row["pair"] for row in rows] == ["relu+sigmoid", "aglu+apa"]
     baseline, ours = rows
     for row in rows:
         assert row["median_step_s"] == statistics.median(row["step_s"])
         assert row["images_per_s"] == pytest.approx(2 / row["median_step_s"], rel=1e-12)
+        assert row["best_images_per_s"] == pytest.approx(2 / min(row["step_s"]), rel=1e-12)
     assert baseline["ratio_to_baseline"] == 1.0
-    assert ours["ratio_to_baseline"] == pytest.approx(
-        ours["images_per_s"] / baseline["images_per_s"]
-    )
-    no_baseline = measure_throughput(TOY, ["aglu+apa"], warmup=0, repeats=1, inner=1)
-    assert no_baseline[0]["ratio_to_baseline"] is None
+    per_round = [b / o for b, o in zip(baseline["step_s"], ours["step_s"], strict=True)]
+    assert ours["ratio_to_baseline"] == pytest.approx(statistics.median(per_round), rel=1e-12)
 
 
 def test_latency_rows_and_ratios():
@@ -73,7 +71,7 @@ def test_latency_rows_and_ratios():
     rows = measure_latency(case, ["relu+sigmoid", "aglu+apa plain ops"], warmup=1, repeats=5)
     baseline, plain = rows
     assert baseline["batch_size"] == 1 and baseline["ratio_to_baseline"] == 1.0
-    assert plain["ratio_to_baseline"] == pytest.approx(plain["median_ms"] / baseline["median_ms"])
+    assert 0 < plain["ratio_to_baseline"] < float("inf")
     assert all(row["p10_ms"] <= row["median_ms"] <= row["p90_ms"] for row in rows)
 
 
@@ -92,8 +90,7 @@ def test_bench_commands_write_json_with_machine_and_goal(tmp_path, monkeypatch, 
     assert result["machine"]["threads"] == torch.get_num_threads() and result["machine"]["cpu"]
     assert result["settings"] == {
         "warmup": 0,
-        "repeats": 2,
-        "inner": 1,
+        "repeats": {"se_resnet32": 2},
         "device": "cpu",
         "amp": "none",
     }
