@@ -89,16 +89,16 @@ def _log1p_from_log(u: Tensor) -> Tensor:
 
 
 def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
-    """Return (E, u, s, APA, safe λ) of the module docstring, all finite for every input."""
+    """Return (E, u, s, APA, 1/λ) of the module docstring, all finite for every input."""
     lambda_ = torch.clamp(lambda_, min=0.0)  # λ < 0 is evaluated (and differentiated) at 0
     t = -kappa * z
     exp_t = torch.exp(torch.clamp(t, max=exp_limit))
     u = lambda_ * exp_t
     log1p_u = _log1p_from_log(u) + torch.clamp(t - exp_limit, min=0.0)
     positive = lambda_ > 0
-    safe_lambda = torch.where(positive, lambda_, torch.ones_like(lambda_))
-    s = torch.where(positive, log1p_u / safe_lambda, exp_t)
-    return exp_t, u, s, torch.exp(-s), safe_lambda
+    inv_lambda = 1 / torch.where(positive, lambda_, torch.ones_like(lambda_))  # per channel
+    s = torch.where(positive, log1p_u * inv_lambda, exp_t)
+    return exp_t, u, s, torch.exp(-s), inv_lambda
 
 
 def _forward_math(
@@ -137,8 +137,9 @@ def _backward_math(
     dtype = _compute_dtype(z.dtype)
     x, upstream = z.to(dtype), grad.to(dtype)
     lam, kap = lambda_.to(dtype), kappa.to(dtype)
-    exp_t, u, s, p, safe_lambda = _terms(x, lam, kap, exp_limit)
-    g = p * exp_t / (1 + u)
+    exp_t, u, s, p, inv_lambda = _terms(x, lam, kap, exp_limit)
+    ratio = exp_t / (1 + u)
+    g = p * ratio
     weight = upstream * x if gated else upstream  # chain rule of AGLU = z·APA for λ and κ
     grad_z = upstream * (p + x * kap * g) if gated else upstream * kap * g
 
@@ -148,7 +149,7 @@ def _backward_math(
         for k in range(series_terms - 1, -1, -1):
             series = series * u + (-1) ** k * (k + 1) / (k + 2)
         near = p * exp_t * exp_t * series
-        far = p / safe_lambda * (s - exp_t / (1 + u))
+        far = p * inv_lambda * (s - ratio)
         dp_dlambda = torch.where(u < _SERIES_LIMIT, near, far)
         grad_lambda = _sum_to(weight * dp_dlambda, lambda_dims, lambda_.shape).to(lambda_.dtype)
     grad_kappa = None
