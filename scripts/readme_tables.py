@@ -51,6 +51,7 @@ def _model_rows(value: str, unit: str) -> Callable[[dict], str]:
 # table name -> (results file under benchmarks/results/, renderer of its JSON payload)
 TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "activation": ("activation.json", render_activation),
+    "activation_tokens": ("activation_tokens.json", render_activation),  # (N, T, C), channel_dim -1
     "throughput": ("throughput.json", _model_rows("images_per_s", "images/s")),
     "latency": ("latency.json", _model_rows("median_ms", "median ms")),
 }
@@ -61,7 +62,8 @@ def render(name: str, results: Path = RESULTS) -> str:
     filename, renderer = TABLES[name]
     path = results / filename
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run `aglu bench {name}` first")
+        benchmark = name.split("_")[0]
+        raise FileNotFoundError(f"{path} is missing; run `aglu bench {benchmark}` first")
     return renderer(json.loads(path.read_text()))
 
 

@@ -86,3 +86,19 @@ def test_bad_arguments():
         convert(nn.Sequential(nn.ReLU()), activation="agl")
     with pytest.raises(TypeError, match=r"nn\.Module"):
         convert(lambda x: x)
+
+
+class Untraceable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(x) if x.sum() > 0 else self.act(-x)  # data-dependent: fx cannot trace
+
+
+def test_untraceable_model_is_converted_in_place():
+    model = Untraceable()
+    converted, report = convert(model)
+    assert converted is model and isinstance(model.act, AGLU) and not report.traced
+    assert "could not trace" in str(report)
