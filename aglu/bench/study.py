@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aglu.bench.records import machine_info
 from aglu.bench.study_table import aggregate_runs, format_study_table
 
 __all__ = ["PROFILES", "VARIANTS", "StudyRun", "plan_runs", "study_main"]
@@ -118,7 +119,8 @@ def train_arguments(
     ]
     if epochs is not None:
         arguments += ["--epochs", str(epochs)]
-    return [*arguments, "--out", str(run_dir), *extra]
+    # Output goes to a log file: no progress bar redrawn there.
+    return [*arguments, "--out", str(run_dir), "--trainer.progress_bar=false", *extra]
 
 
 def _read_metrics(run_dir: Path) -> dict | None:
@@ -266,6 +268,7 @@ def _summary(
         "seeds": args.seeds,
         "variants": args.variants,
         "extra_train_arguments": list(extra),
+        "machine": machine_info(),
         "planned_runs": planned,
         "finished_runs": len(finished),
         "total_wall_s": sum(record["wall_s"] or 0.0 for record in records),

@@ -145,6 +145,7 @@ def test_readme_script_states_the_budget_then_the_table(study_args, tmp_path):
     )
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Budget: 2 of 2 runs finished, the config's epochs each, seeds 0, 2")
+    assert f" of training on {json.loads(study_json.read_text())['machine']['cpu']} (" in lines[0]
     assert lines[2] == "**ρ = 100**"
     # top-1 = 74 + seed² − ρ/10 = (64, 68): mean 66, sample std √8
     assert lines[-1].startswith("| aglu+apa | 2 | 66.00 ± 2.83 |")
