@@ -49,6 +49,8 @@ _SERIES_LIMIT = 0.1
 _OFF = {"0", "false", "no", "off"}
 _compile_state = {"enabled": os.environ.get("AGLU_COMPILE", "1").strip().lower() not in _OFF}
 _compiled_kernels: dict[str, Callable] = {}
+# Keep the long elementwise chain inline in the reductions instead of storing it (one pass).
+_INDUCTOR_OPTIONS = {"realize_opcount_threshold": 1000, "realize_reads_threshold": 1000}
 
 
 def compile_enabled() -> bool:
@@ -116,9 +118,17 @@ def _forward_math(
 
 
 def _sum_to(grad: Tensor, dims: tuple[int, ...], shape: torch.Size) -> Tensor:
-    """Sum a broadcast gradient over ``dims`` and reshape it to a parameter's ``shape``."""
-    if dims:
-        grad = grad.sum(dim=dims, keepdim=True)
+    """Sum a broadcast gradient over ``dims`` and reshape it to a parameter's ``shape``.
+
+    Dims after the last kept one are summed first: that sum runs in the loop order of the
+    elementwise work, so the compiler fuses it instead of storing per-element intermediates.
+    """
+    kept = [d for d in range(grad.dim()) if d not in dims]
+    inner = tuple(d for d in dims if kept and d > kept[-1])
+    outer = tuple(d for d in dims if d not in inner)
+    for group in (inner, outer):
+        if group:
+            grad = grad.sum(dim=group, keepdim=True)
     return grad.reshape(shape)
 
 
@@ -158,9 +168,9 @@ def _backward_math(
     return grad_z.to(z.dtype), grad_lambda, grad_kappa
 
 
-# TODO(#2): the fused path is above the 3.0x-SiLU goal on the shared 2-core CPU (3.3x scalar,
-# 3.6-4.1x per-channel in benchmarks/results/activation*.json): inductor writes and re-reads one
-# per-element buffer for the second λ/κ reduction, and the vectorised exp/log cost ~6 per element.
+# TODO(#2): on the shared 2-core CPU the fused path sits near the 3.0x-SiLU goal (see
+# benchmarks/results/activation*.json, measured under load); the vectorised exp, log and
+# divisions (6, 2 and 3 per element for forward + backward) are what is left to cut.
 def _reduce_dims(param: Tensor, target: Tensor) -> tuple[int, ...]:
     """Dims of ``target`` over which a parameter broadcast against it must be summed."""
     offset = target.dim() - param.dim()
@@ -173,7 +183,9 @@ def _reduce_dims(param: Tensor, target: Tensor) -> tuple[int, ...]:
 def _kernel(name: str, eager: Callable) -> Callable:
     """The cached ``torch.compile`` of ``eager`` (built on first use)."""
     if name not in _compiled_kernels:
-        _compiled_kernels[name] = torch.compile(eager, dynamic=True, fullgraph=True)
+        _compiled_kernels[name] = torch.compile(
+            eager, dynamic=True, fullgraph=True, options=_INDUCTOR_OPTIONS
+        )
     return _compiled_kernels[name]
 
 
