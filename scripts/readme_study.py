@@ -16,7 +16,12 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 def budget_line(study: dict) -> str:
     """One sentence that states what was run, how long it took and where."""
-    epochs = study["epochs"] if study["epochs"] is not None else "the config's"
+    finished = [run["metrics"] for run in study["runs"] if run["metrics"] is not None]
+    counts = sorted({metrics.get("epochs") for metrics in finished} - {None})
+    if len(counts) == 1:
+        epochs = counts[0]
+    else:
+        epochs = study["epochs"] if study["epochs"] is not None else "the config's"
     machine = study.get("machine") or {}
     where = f" on {machine['cpu']} ({machine['threads']} threads)" if "cpu" in machine else ""
     return (

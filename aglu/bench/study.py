@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aglu.bench.records import machine_info
+from aglu.bench.records import machine_info, write_results
 from aglu.bench.study_table import aggregate_runs, format_study_table
 
 __all__ = ["PROFILES", "VARIANTS", "StudyRun", "plan_runs", "study_main"]
@@ -158,11 +158,14 @@ def _run_one(
     return code, time.perf_counter() - start
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(path)
+def _check_same_budget(run: StudyRun, metrics: dict | None, epochs: int | None) -> None:
+    """Refuse to mix a run finished with another epoch count into this study's means."""
+    if metrics is None or epochs is None or metrics.get("epochs") in (None, epochs):
+        return
+    raise ValueError(
+        f"{run.name} in this study folder finished with {metrics['epochs']} epochs but "
+        f"--epochs {epochs} was asked; pass another --out for a new budget"
+    )
 
 
 def _previous_wall_times(path: Path) -> dict[str, float]:
@@ -224,6 +227,7 @@ def study_main(argv: Sequence[str]) -> int:
     for index, run in enumerate(runs, 1):
         run_dir = args.out / run.name
         metrics = _read_metrics(run_dir)
+        _check_same_budget(run, metrics, args.epochs)
         if metrics is None:
             logger.info("[%d/%d] %s", index, len(runs), run.name)
             arguments = train_arguments(run, args.config, run_dir, args.epochs, extra)
@@ -246,9 +250,9 @@ def study_main(argv: Sequence[str]) -> int:
             }
         )
         payload = _summary(args, records, len(runs), extra)
-        _write_json(summary_path, payload)
+        write_results(summary_path, payload)
         if args.results is not None:
-            _write_json(args.results, payload)
+            write_results(args.results, payload)
 
     logger.info("%s", format_study_table(payload["aggregate"]))
     if failed:

@@ -97,6 +97,13 @@ def test_profile_adds_rho_10_and_balanced(study_args, tmp_path):
     )
 
 
+def test_finished_runs_of_another_budget_are_not_mixed_in(study_args):
+    argv = [*study_args, "--variants", "relu+sigmoid", "--seeds", "0"]
+    assert study_main([*argv, "--epochs", "3"]) == 0
+    with pytest.raises(ValueError, match="finished with 3 epochs but --epochs 5 was asked"):
+        study_main([*argv, "--epochs", "5"])
+
+
 def test_bad_study_input_is_rejected(study_args, tmp_path):
     with pytest.raises(ValueError, match="unknown study variant 'gelu'"):
         plan_runs(["gelu"], [0], ["rho100"])
@@ -144,7 +151,8 @@ def test_readme_script_states_the_budget_then_the_table(study_args, tmp_path):
         [sys.executable, str(script), str(study_json)], capture_output=True, text=True, check=True
     )
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("Budget: 2 of 2 runs finished, the config's epochs each, seeds 0, 2")
+    # the fake reports epochs 0 when --epochs is not passed
+    assert lines[0].startswith("Budget: 2 of 2 runs finished, 0 epochs each, seeds 0, 2")
     assert f" of training on {json.loads(study_json.read_text())['machine']['cpu']} (" in lines[0]
     assert lines[2] == "**ρ = 100**"
     # top-1 = 74 + seed² − ρ/10 = (64, 68): mean 66, sample std √8
