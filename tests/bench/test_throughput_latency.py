@@ -102,4 +102,13 @@ def test_bench_commands_write_json_with_machine_and_goal(tmp_path, monkeypatch, 
         *("model", "num_classes", "image_size", "batch_size", "pair"),
         *("median_ms", "p10_ms", "p90_ms", "ratio_to_baseline"),
     }
-    assert "| se_resnet32 | 8×8 | 2 | aglu+apa |" in caplog.text
+    assert "| model | input | batch | activation + gate | median images/s | best images/s |" in (
+        caplog.text
+    )
+    ratio = f"{ours['ratio_to_baseline']:.2f}×"
+    best = f"{ours['best_images_per_s']:.1f}"
+    assert (
+        f"| se_resnet32 | 8×8 | 2 | aglu+apa | {ours['images_per_s']:.1f} | {best} | {ratio} |"
+        in (caplog.text)
+    )
+    assert "| activation + gate | median ms | vs relu+sigmoid |" in caplog.text
