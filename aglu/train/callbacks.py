@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Any
 
 import lightning as L
-import numpy as np
-import torch
 
 from aglu.train.module import LongTailModule, activation_parameters
 from aglu.train.run_folder import RunFolder
 
-__all__ = ["EpochRecorder", "EpochSeed", "StepTimer"]
+__all__ = ["EpochRecorder", "StepTimer"]
 
 logger = logging.getLogger(__name__)
-
-
-class EpochSeed(L.Callback):
-    """Reseed every random generator at each epoch's start from (seed, epoch, rank).
-
-    The data loader's workers draw their seeds from the main process's generator when an epoch's
-    iterator is created, after this hook, so an epoch's augmentations, mixing and dropout depend
-    only on the epoch: a run resumed from a checkpoint redoes its epochs exactly.
-    """
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        epoch_seed = self.seed * 1_000_003 + trainer.current_epoch * 1_009 + trainer.global_rank
-        epoch_seed %= 2**31
-        random.seed(epoch_seed)
-        np.random.seed(epoch_seed)
-        torch.manual_seed(epoch_seed)
 
 
 class StepTimer(L.Callback):
@@ -77,6 +55,9 @@ class StepTimer(L.Callback):
     def images_per_s(self) -> float:
         """Training throughput over the whole run so far."""
         return self.total_images / max(self.total_time, 1e-9)
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reset()  # a resumed run may skip the first on_train_epoch_start
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._reset()

@@ -206,7 +206,7 @@ def _train(plan: dict[str, Any]) -> int:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from aglu.train.callbacks import EpochRecorder, EpochSeed, StepTimer
+    from aglu.train.callbacks import EpochRecorder, StepTimer
     from aglu.train.datamodule import LongTailDataModule
     from aglu.train.figures import draw_run_figures
     from aglu.train.module import LongTailModule, load_initial_weights
@@ -229,7 +229,6 @@ def _train(plan: dict[str, Any]) -> int:
     timer = StepTimer()
     monitor = "val/top1_iif" if config.eval.iif else "val/top1"
     callbacks = [
-        EpochSeed(config.trainer.seed),
         timer,
         EpochRecorder(run_folder, timer),
         ModelCheckpoint(

@@ -2,14 +2,71 @@
 
 from __future__ import annotations
 
+import math
+import random
+from collections.abc import Iterator
 from typing import Any
 
 import lightning as L
-from torch.utils.data import DataLoader, Dataset, Subset
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from aglu.train.config import DataConfig, EvalConfig
 
-__all__ = ["IndexedDataset", "LongTailDataModule", "balanced_subset", "build_datasets"]
+__all__ = [
+    "EpochSeededSampler",
+    "IndexedDataset",
+    "LongTailDataModule",
+    "balanced_subset",
+    "build_datasets",
+    "seed_epoch",
+]
+
+
+def seed_epoch(seed: int, epoch: int, rank: int) -> None:
+    """Seed Python's, NumPy's and torch's generators from (seed, epoch, rank)."""
+    epoch_seed = (seed * 1_000_003 + epoch * 1_009 + rank) % 2**31
+    random.seed(epoch_seed)
+    np.random.seed(epoch_seed)
+    torch.manual_seed(epoch_seed)
+
+
+class EpochSeededSampler(Sampler[int]):
+    """A training sampler whose epoch, and every random generator, follow the trainer's epoch.
+
+    The epoch is read from the fit loop's progress when iteration starts (and each loader worker
+    seeds itself from it, see :meth:`seed_worker`), not from ``trainer.current_epoch`` or hooks:
+    after a resume from an end-of-epoch checkpoint Lightning creates the first iterator before
+    ``current_epoch`` moves on, and skips that epoch's ``on_train_epoch_start``. An epoch's order,
+    augmentations, mixing and dropout so depend only on (seed, epoch, rank), and a resumed run
+    redoes its epochs exactly.
+    """
+
+    def __init__(self, sampler: Any, trainer: L.Trainer, seed: int) -> None:
+        self.sampler, self.trainer, self.seed = sampler, trainer, seed
+
+    @property
+    def epoch(self) -> int:
+        """The epoch about to run: epochs the fit loop has processed (also right after a resume)."""
+        return self.trainer.fit_loop.epoch_progress.current.processed
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(self.epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        epoch = self.epoch
+        self.sampler.set_epoch(epoch)
+        seed_epoch(self.seed, epoch, self.trainer.global_rank)  # the main process's generators
+        return iter(self.sampler)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def seed_worker(self, worker_id: int) -> None:
+        """``worker_init_fn``: seed a loader worker from (seed, epoch, rank, worker)."""
+        rank = self.trainer.global_rank * 64 + worker_id + 1
+        seed_epoch(self.seed, self.epoch, rank)
 
 
 class IndexedDataset(Dataset):
@@ -110,16 +167,16 @@ class LongTailDataModule(L.LightningDataModule):
         trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
-    def train_dataloader(self) -> DataLoader:
+    def train_steps_per_epoch(self) -> int:
+        """Optimiser steps per epoch, from the sampler's length (no loader iterator is made)."""
+        world_size, rank = self._world()
+        sampler = self._train_sampler(world_size, rank)
+        return math.ceil(len(sampler) / (self.data.batch_size // world_size))
+
+    def _train_sampler(self, world_size: int, rank: int) -> Any:
         from aglu.data import build_sampler
 
-        world_size, rank = self._world()
-        if self.data.batch_size % world_size:
-            raise ValueError(
-                f"data.batch_size={self.data.batch_size} is not divisible by {world_size} "
-                "processes; pass a multiple of the process count"
-            )
-        sampler = build_sampler(
+        return build_sampler(
             self.data.sampler,
             self.train_set.targets,
             num_replicas=world_size,
@@ -127,11 +184,22 @@ class LongTailDataModule(L.LightningDataModule):
             seed=self.seed,
             repeats=self.data.repeats,
         )
+
+    def train_dataloader(self) -> DataLoader:
+        world_size, rank = self._world()
+        if self.data.batch_size % world_size:
+            raise ValueError(
+                f"data.batch_size={self.data.batch_size} is not divisible by {world_size} "
+                "processes; pass a multiple of the process count"
+            )
+        sampler = self._train_sampler(world_size, rank)
+        seeded = EpochSeededSampler(sampler, self.trainer, self.seed)
         return DataLoader(
             self.train_set,
             batch_size=self.data.batch_size // world_size,
-            sampler=sampler,
+            sampler=seeded,
             num_workers=self.data.num_workers,
+            worker_init_fn=seeded.seed_worker,
             persistent_workers=False,  # fresh workers per epoch: seeded from the epoch's RNG state
         )
 

@@ -127,11 +127,14 @@ class LongTailModule(L.LightningModule):
         return self.ema.module if self.ema is not None else self.model
 
     # training
-    def on_train_epoch_start(self) -> None:
-        if hasattr(self.criterion, "set_epoch"):
-            self.criterion.set_epoch(self.current_epoch)
-        self.train_loss_sum = torch.zeros((), dtype=torch.float64)
-        self.train_sample_count = 0
+    def on_train_batch_start(self, batch: Any, batch_index: int) -> None:
+        # at an epoch's first batch rather than in on_train_epoch_start, which Lightning skips
+        # for the first epoch after a resume from an end-of-epoch checkpoint
+        if batch_index == 0:
+            if hasattr(self.criterion, "set_epoch"):
+                self.criterion.set_epoch(self.current_epoch)
+            self.train_loss_sum = torch.zeros((), dtype=torch.float64)
+            self.train_sample_count = 0
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_index: int) -> Tensor:
         images, targets = batch
@@ -168,8 +171,10 @@ class LongTailModule(L.LightningModule):
             )
         else:
             optimizer = torch.optim.AdamW(groups, lr=optim.lr)
-        total_steps = max(1, int(self.trainer.estimated_stepping_batches))
-        steps_per_epoch = total_steps / self.config.trainer.epochs
+        # from the data module, not trainer.estimated_stepping_batches: that builds a loader
+        # iterator before a checkpoint is restored, and Lightning reuses it for the first epoch
+        steps_per_epoch = self.trainer.datamodule.train_steps_per_epoch()
+        total_steps = max(1, steps_per_epoch * self.config.trainer.epochs)
         warmup_steps = round(optim.warmup_epochs * steps_per_epoch)
         min_ratio = optim.min_lr / optim.lr if optim.lr else 0.0
         if optim.schedule == "cosine":
