@@ -1,0 +1,58 @@
+"""Write the README's demo table from a run's metrics.json (numbers as the run produced them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROWS = (("top1", "top-1"), ("many", "many-shot"), ("medium", "medium-shot"), ("few", "few-shot"))
+
+
+def demo_table(run_dir: Path) -> str:
+    """The markdown table (and one line on speed) of a finished ``aglu train`` run."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    model, data = config["model"], config["data"]
+    variant = metrics.get("iif_variant", config["eval"]["iif"])
+    lines = [
+        f"`{model['name']}` with `{model['act_layer']}` activations, `{model['gate_layer']}` gates "
+        f"and a `{model['head']}` head on `{data['name']}` (head class {data['max_count']} "
+        f"images, 1/ρ = {data['imbalance_factor']}), {metrics['epochs']} epochs on the CPU; "
+        f"scored on {metrics['num_samples']:,} test images.",
+        "",
+        f"| metric (%) | raw logits | with IIF ({variant}) |",
+        "| --- | ---: | ---: |",
+    ]
+    for key, title in ROWS:
+        lines.append(f"| {title} | {metrics[key]:.2f} | {metrics[key + '_iif']:.2f} |")
+    lines.append(f"| ECE | {metrics['ece']:.2f} | {metrics['ece_iif']:.2f} |")
+    lines += [
+        "",
+        f"Training throughput {metrics['images_per_s']:.0f} images/s; the loader kept the model "
+        f"waiting {100 * metrics['data_wait_share']:.1f} % of step time; "
+        f"{metrics['train_time_s'] / 60:.1f} min of training.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run_dir", type=Path, help="a finished run folder (with metrics.json)")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    if not (args.run_dir / "metrics.json").is_file():
+        print(f"demo_results: {args.run_dir}/metrics.json not found; train first", file=sys.stderr)
+        return 2
+    table = demo_table(args.run_dir)
+    print(table)
+    if args.output:
+        args.output.write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
