@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -93,7 +94,8 @@ def measure_activation(
     """Time forward + backward of each case on one input shape; one row per case.
 
     Every case sees the same input (standard normal) and upstream gradient; the samples are taken
-    in turns, so the ratio to SiLU (``silu`` must be among the cases for it) is a same-process one.
+    in turns, and the ratio to SiLU (``silu`` must be among the cases for it) is the median of the
+    per-round ratios, so a load that drifts between rounds of a shared machine cancels out.
 
     Example:
         >>> rows = measure_activation((2, 3, 8), cases=["silu", "aglu_eager"], repeats=2)
@@ -128,9 +130,11 @@ def measure_activation(
                 "saved_vs_input": saved / input_bytes,
             }
         )
-    silu = next((row["median_ms"] for row in rows if row["case"] == "silu"), None)
-    for row in rows:
-        row["ratio_to_silu"] = None if silu is None else round(row["median_ms"] / silu, 3)
+    for row in rows:  # the median of per-round ratios: robust to the load drifting between rounds
+        ratios = [
+            a / b for a, b in zip(samples[row["case"]], samples.get("silu", []), strict=False)
+        ]
+        row["ratio_to_silu"] = round(statistics.median(ratios), 3) if ratios else None
     return rows
 
 
