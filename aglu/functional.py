@@ -170,7 +170,9 @@ def _backward_math(
 
 # TODO(#2): on the shared 2-core CPU the fused path sits near the 3.0x-SiLU goal (see
 # benchmarks/results/activation*.json, measured under load); the vectorised exp, log and
-# divisions (6, 2 and 3 per element for forward + backward) are what is left to cut.
+# divisions (6, 2 and 3 per element for forward + backward) are what is left to cut. Per-channel
+# λ, κ with the channel innermost ((N, T, C), channel_dim=-1) still make inductor store four
+# per-element intermediates for the outer λ/κ reduction (3.8x SiLU there).
 def _reduce_dims(param: Tensor, target: Tensor) -> tuple[int, ...]:
     """Dims of ``target`` over which a parameter broadcast against it must be summed."""
     offset = target.dim() - param.dim()
