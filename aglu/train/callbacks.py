@@ -7,11 +7,12 @@ import time
 from typing import Any
 
 import lightning as L
+from lightning.pytorch.callbacks import TQDMProgressBar
 
 from aglu.train.module import LongTailModule, activation_parameters
 from aglu.train.run_folder import RunFolder
 
-__all__ = ["EpochRecorder", "StepTimer"]
+__all__ = ["EpochRecorder", "ProgressBar", "StepTimer"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,22 @@ class StepTimer(L.Callback):
         self.total_wait += self.epoch_wait
         self.total_time += self.epoch_time
         self.total_images += self.epoch_images
+
+
+class ProgressBar(TQDMProgressBar):
+    """Lightning's progress bar showing the loss and images/s, without the logger's version."""
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        bar = self._train_progress_bar
+        if bar is not None and not bar.disable:
+            bar.fp.write("\n")  # end the bar's line before the epoch's summary
+            bar.fp.flush()
 
 
 def _format_summary(record: dict[str, Any], epochs: int) -> str:

@@ -206,7 +206,7 @@ def _train(plan: dict[str, Any]) -> int:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from aglu.train.callbacks import EpochRecorder, StepTimer
+    from aglu.train.callbacks import EpochRecorder, ProgressBar, StepTimer
     from aglu.train.datamodule import LongTailDataModule
     from aglu.train.figures import draw_run_figures
     from aglu.train.module import LongTailModule, load_initial_weights
@@ -246,6 +246,8 @@ def _train(plan: dict[str, Any]) -> int:
             enable_version_counter=False,
         ),
     ]
+    if config.trainer.progress_bar:
+        callbacks.insert(0, ProgressBar())  # before EpochRecorder: its line ends the bar's
     trainer = _build_trainer(config, run_folder, callbacks, logs=True)
     ckpt_path = str(run_folder.last_checkpoint) if checkpoint is not None else None
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)

@@ -141,6 +141,7 @@ class LongTailModule(L.LightningModule):
         if self.mix is not None:
             images, targets = self.mix(images, targets)
         loss = self.criterion(self.model(images), targets)
+        self.log("train/loss", loss.detach(), prog_bar=True)
         self.train_loss_sum += loss.detach().double().cpu() * images.shape[0]
         self.train_sample_count += images.shape[0]
         return loss
