@@ -126,6 +126,10 @@ def _sum_to(grad: Tensor, dims: tuple[int, ...], shape: torch.Size) -> Tensor:
     kept = [d for d in range(grad.dim()) if d not in dims]
     inner = tuple(d for d in dims if kept and d > kept[-1])
     outer = tuple(d for d in dims if d not in inner)
+    if kept and outer and not inner and outer == tuple(range(len(outer))):
+        # channel innermost, (N, T, C): an outer sum, done as a (1, R) @ (R, C) product
+        rows = grad.reshape(-1, grad[(0,) * len(outer)].numel())
+        return (grad.new_ones(1, rows.shape[0]) @ rows).reshape(shape)
     for group in (inner, outer):
         if group:
             grad = grad.sum(dim=group, keepdim=True)
@@ -170,9 +174,7 @@ def _backward_math(
 
 # TODO(#2): on the shared 2-core CPU the fused path sits near the 3.0x-SiLU goal (see
 # benchmarks/results/activation*.json, measured under load); the vectorised exp, log and
-# divisions (6, 2 and 3 per element for forward + backward) are what is left to cut. Per-channel
-# λ, κ with the channel innermost ((N, T, C), channel_dim=-1) still make inductor store four
-# per-element intermediates for the outer λ/κ reduction (3.8x SiLU there).
+# divisions (6, 2 and 3 per element for forward + backward) are what is left to cut.
 def _reduce_dims(param: Tensor, target: Tensor) -> tuple[int, ...]:
     """Dims of ``target`` over which a parameter broadcast against it must be summed."""
     offset = target.dim() - param.dim()

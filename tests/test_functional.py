@@ -194,3 +194,35 @@ def test_bad_input():
         F.apa([1.0, 2.0], 1.0, 1.0)
     with pytest.raises(ValueError, match=r"lambda_ of shape \(5,\)"):
         F.aglu(torch.randn(2, 3), torch.ones(5), 1.0)
+
+
+def test_gradcheck_channels_last_dim_parameters(eager):
+    # (N, T, C) with per-channel λ, κ of shape (C,): the λ/κ sums run over the leading dims.
+    torch.manual_seed(2)
+    z = (torch.randn(2, 3, 4, dtype=torch.float64) * 4).requires_grad_()
+    lam = torch.tensor([0.0, 0.02, 0.8, 2.0], dtype=torch.float64, requires_grad=True)
+    kappa = torch.tensor([-1.0, 0.5, 1.0, 3.0], dtype=torch.float64, requires_grad=True)
+    out = F.aglu(z, lam, kappa)
+    out.backward(torch.ones_like(out))
+    step = 1e-6
+    with torch.no_grad():
+        numeric = (F.aglu(z, lam + step, kappa) - F.aglu(z, lam, kappa)).sum(dim=(0, 1)) / step
+    torch.testing.assert_close(lam.grad, numeric, rtol=1e-4, atol=1e-6)
+    kappa_inputs = (z.detach(), lam.detach().clamp(min=1e-3), kappa.detach().requires_grad_())
+    assert torch.autograd.gradcheck(F.aglu, kappa_inputs)
+
+
+def test_compiled_matches_eager_tokens_last(monkeypatch):
+    monkeypatch.setattr(F, "COMPILE_MIN_NUMEL", 0)
+    torch.manual_seed(3)
+    z, grad = torch.randn(2, 7, 4) * 5, torch.randn(2, 7, 4)
+    lam, kap = torch.tensor([0.0, 1e-3, 0.7, 3.0]), torch.tensor([-1.0, 0.9, 1.1, 2.5])
+    results = []
+    for enabled in (False, True):
+        previous = F.set_compile_enabled(enabled)
+        inputs = [t.clone().requires_grad_() for t in (z, lam, kap)]
+        F.aglu(*inputs).backward(grad)
+        results.append([t.grad for t in inputs])
+        F.set_compile_enabled(previous)
+    for eager_value, compiled_value in zip(*results, strict=True):
+        torch.testing.assert_close(compiled_value, eager_value, rtol=1e-5, atol=1e-5)
