@@ -108,5 +108,5 @@ def latency_main(argv: Sequence[str]) -> int:
         "rows": rows,
     }
     write_results(args.out, payload)
-    logger.info("%s", format_rows(rows, "median_ms", "ms"))
+    logger.info("%s", format_rows(rows, "median_ms", "median ms"))
     return 0
