@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("run_dir", type=Path, help="a finished run folder (with metrics.json)")
     parser.add_argument("--output", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        help="copy the run's metrics.json and config.yaml here (the README reads this record)",
+    )
     args = parser.parse_args(argv)
     if not (args.run_dir / "metrics.json").is_file():
         print(f"demo_results: {args.run_dir}/metrics.json not found; train first", file=sys.stderr)
@@ -51,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.output:
         args.output.write_text(table + "\n")
+    if args.record:
+        args.record.mkdir(parents=True, exist_ok=True)
+        for name in ("metrics.json", "config.yaml"):
+            shutil.copyfile(args.run_dir / name, args.record / name)
     return 0
 
 

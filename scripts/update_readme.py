@@ -20,7 +20,7 @@ GENERATORS: dict[str, list[str]] = {
     "activation": [sys.executable, "scripts/readme_tables.py", "activation"],
     "throughput": [sys.executable, "scripts/readme_tables.py", "throughput"],
     "latency": [sys.executable, "scripts/readme_tables.py", "latency"],
-    "demo": [sys.executable, "scripts/demo_results.py"],
+    "demo": [sys.executable, "scripts/demo_results.py", "benchmarks/results/demo"],
     "study": [sys.executable, "scripts/readme_study.py"],
     "analysis": [sys.executable, "scripts/readme_analysis.py"],
 }
