@@ -25,7 +25,9 @@ def machine_line(payload: dict) -> str:
     device = (
         machine.get("gpu") or f"{machine.get('cpu', '?')}, {machine.get('threads', '?')} threads"
     )
-    return f"_Measured on {device}, torch {machine.get('torch', '?')}._"
+    load = machine.get("load_average_1min")
+    load_note = f", load average {load:.1f} at the start" if load is not None else ""
+    return f"_Measured on {device}, torch {machine.get('torch', '?')}{load_note}._"
 
 
 def render_activation(payload: dict) -> str:
@@ -51,6 +53,7 @@ def _model_rows(value: str, unit: str) -> Callable[[dict], str]:
 # table name -> (results file under benchmarks/results/, renderer of its JSON payload)
 TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "activation": ("activation.json", render_activation),
+    "activation_conv": ("activation_conv.json", render_activation),  # the issue-5 conv shapes
     "activation_tokens": ("activation_tokens.json", render_activation),  # (N, T, C), channel_dim -1
     "throughput": ("throughput.json", _model_rows("images_per_s", "images/s")),
     "latency": ("latency.json", _model_rows("median_ms", "median ms")),

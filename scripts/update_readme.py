@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # block name -> command (run from the repository root) whose stdout is the block's markdown.
 GENERATORS: dict[str, list[str]] = {
     "activation": [sys.executable, "scripts/readme_tables.py", "activation"],
+    "activation_shapes": [
+        sys.executable,
+        "scripts/readme_tables.py",
+        "activation_conv",
+        "activation_tokens",
+    ],
     "throughput": [sys.executable, "scripts/readme_tables.py", "throughput"],
     "latency": [sys.executable, "scripts/readme_tables.py", "latency"],
     "demo": [sys.executable, "scripts/demo_results.py", "benchmarks/results/demo"],
