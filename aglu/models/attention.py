@@ -8,7 +8,8 @@ changes, so that comparing the two measures the gate alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import torch
@@ -24,6 +25,7 @@ __all__ = [
     "ChannelGate",
     "SpatialGate",
     "SqueezeExcitation",
+    "attention_factory",
     "check_gate",
     "create_gate",
 ]
@@ -220,3 +222,19 @@ class CBAM(nn.Module):
 
 
 ATTENTIONS: dict[str, type[nn.Module]] = {"se": SqueezeExcitation, "cbam": CBAM}
+
+
+def attention_factory(
+    attention: str | None,
+    reduction: int,
+    gate_layer: GateLayer,
+    gate_kwargs: Mapping[str, Any] | None,
+) -> Callable[[int], nn.Module] | None:
+    """A ``channels -> block`` builder for the named attention (``None``: no attention)."""
+    if attention is None:
+        return None
+    if attention not in ATTENTIONS:
+        raise ValueError(f"unknown attention {attention!r}; use None or one of {list(ATTENTIONS)}")
+    return partial(
+        ATTENTIONS[attention], reduction=reduction, gate_layer=gate_layer, gate_kwargs=gate_kwargs
+    )

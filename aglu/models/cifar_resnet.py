@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from aglu.layers import create_activation
-from aglu.models.attention import ATTENTIONS, GateLayer
+from aglu.models.attention import GateLayer, attention_factory
 from aglu.models.heads import create_head
 from aglu.models.weight_init import init_resnet_weights
 
@@ -132,19 +132,8 @@ class CifarResNet(nn.Module):
         super().__init__()
         if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
             raise ValueError(f"depth={depth!r} must be 6n + 2 with n ≥ 1, e.g. 20, 32, 56, 110")
-        if attention is not None and attention not in ATTENTIONS:
-            raise ValueError(
-                f"unknown attention {attention!r}; use None or one of {list(ATTENTIONS)}"
-            )
         blocks_per_stage = (depth - 2) // 6
-        attention_layer = None
-        if attention is not None:
-            attention_layer = partial(
-                ATTENTIONS[attention],
-                reduction=reduction,
-                gate_layer=gate_layer,
-                gate_kwargs=gate_kwargs,
-            )
+        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs)
         block = partial(
             BasicBlock, act_layer=act_layer, act_kwargs=act_kwargs, attention_layer=attention_layer
         )

@@ -9,7 +9,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from aglu.layers import create_activation
-from aglu.models.attention import ATTENTIONS, GateLayer
+from aglu.models.attention import GateLayer, attention_factory
 from aglu.models.heads import create_head
 from aglu.models.weight_init import init_resnet_weights
 
@@ -115,18 +115,7 @@ class ResNet(nn.Module):
         super().__init__()
         if len(layers) != 4 or any(not isinstance(n, int) or n < 1 for n in layers):
             raise ValueError(f"layers={layers!r} must be four positive ints, e.g. (3, 4, 6, 3)")
-        if attention is not None and attention not in ATTENTIONS:
-            raise ValueError(
-                f"unknown attention {attention!r}; use None or one of {list(ATTENTIONS)}"
-            )
-        attention_layer = None
-        if attention is not None:
-            attention_layer = partial(
-                ATTENTIONS[attention],
-                reduction=reduction,
-                gate_layer=gate_layer,
-                gate_kwargs=gate_kwargs,
-            )
+        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs)
         block = partial(
             Bottleneck,
             groups=groups,
