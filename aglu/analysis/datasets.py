@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -12,38 +13,19 @@ from aglu.analysis.run_files import read_config
 
 __all__ = ["build_analysis_dataset"]
 
-# Keys of a config's data section that shape training batches, not the dataset itself.
-_LOADER_KEYS = {
-    "recipe",
-    "image_size",
-    "batch_size",
-    "num_workers",
-    "sampler",
-    "repeats",
-    "mixup_alpha",
-    "cutmix_alpha",
-}
-
 
 def _from_data_section(section: dict[str, Any], source: str) -> Dataset:
-    """The evaluation split of ``aglu.data.build_dataset(**section)`` with its eval transform."""
-    from aglu.data import build_dataset, build_transforms
+    """The evaluation split of a config's data section, built as ``aglu train`` builds it."""
+    from aglu.train.config import DataConfig
+    from aglu.train.datamodule import build_split
 
-    if "name" not in section:
-        raise ValueError(f"the data section of {source} has no dataset name; add data.name")
-    transform = None
-    if section.get("recipe"):
-        transform = build_transforms(
-            section["recipe"], train=False, image_size=section.get("image_size")
+    known = {field.name for field in fields(DataConfig)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ValueError(
+            f"the data section of {source} has unknown keys {unknown}; valid keys: {sorted(known)}"
         )
-    dataset_args = {key: value for key, value in section.items() if key not in _LOADER_KEYS}
-    return build_dataset(
-        dataset_args.pop("name"),
-        dataset_args.pop("root", None),
-        train=False,
-        transform=transform,
-        **dataset_args,
-    )
+    return build_split(DataConfig(**section), train=False)
 
 
 def build_analysis_dataset(data: str | Path | None, run_config: dict[str, Any]) -> Dataset:

@@ -20,6 +20,7 @@ __all__ = [
     "LongTailDataModule",
     "balanced_subset",
     "build_datasets",
+    "build_split",
     "seed_epoch",
 ]
 
@@ -106,11 +107,11 @@ def balanced_subset(targets: list[int], num_classes: int, size: int | None) -> l
     return kept
 
 
-def build_datasets(data: DataConfig) -> tuple[Dataset, Dataset]:
-    """The training and test splits named by ``data`` (``DatasetNotFoundError`` if absent)."""
+def build_split(data: DataConfig, *, train: bool) -> Dataset:
+    """The training or evaluation split named by ``data``; ``DatasetNotFoundError`` if absent."""
     from aglu.data import build_dataset, build_transforms
 
-    common: dict = {
+    options: dict = {
         "max_count": data.max_count,
         "imbalance_factor": data.imbalance_factor,
         "profile": data.profile,
@@ -118,17 +119,20 @@ def build_datasets(data: DataConfig) -> tuple[Dataset, Dataset]:
     }
     for key in ("train_list", "eval_list", "image_root"):
         if getattr(data, key) is not None:
-            common[key] = getattr(data, key)
-    sizes = {
-        "image_size": data.image_size,
-        "resize_size": data.resize_size,
-        "cutout_size": data.cutout_size,
-    }
-    train_transform = build_transforms(data.recipe, train=True, **sizes)
-    eval_transform = build_transforms(data.recipe, train=False, **sizes)
-    train_set = build_dataset(data.name, data.root, train=True, transform=train_transform, **common)
-    test_set = build_dataset(data.name, data.root, train=False, transform=eval_transform, **common)
-    return train_set, test_set
+            options[key] = getattr(data, key)
+    transform = build_transforms(
+        data.recipe,
+        train=train,
+        image_size=data.image_size,
+        resize_size=data.resize_size,
+        cutout_size=data.cutout_size,
+    )
+    return build_dataset(data.name, data.root, train=train, transform=transform, **options)
+
+
+def build_datasets(data: DataConfig) -> tuple[Dataset, Dataset]:
+    """The training and test splits named by ``data``."""
+    return build_split(data, train=True), build_split(data, train=False)
 
 
 class LongTailDataModule(L.LightningDataModule):
