@@ -226,3 +226,111 @@ def test_compiled_matches_eager_tokens_last(monkeypatch):
         F.set_compile_enabled(previous)
     for eager_value, compiled_value in zip(*results, strict=True):
         torch.testing.assert_close(compiled_value, eager_value, rtol=1e-5, atol=1e-5)
+
+
+# The lean eager kernels (CPU, float32): one regime per call, read from λ. Each case names the
+# regime it must take, so a change in the dispatch cannot silently test the general math instead.
+LEAN_CASES = {
+    "gumbel": ([0.0], [-3.5, -1.0, 0.0, 1.0, 3.5]),
+    "gumbel_negative_lambda": ([-0.2, 0.0, -1e-3], [-1.0, 0.4, 2.0]),
+    "softplus": ([0.1, 0.5, 1.0, 10.0, 100.0], [-3.5, -1.0, 0.0, 0.2, 3.5]),
+    "small": ([1e-6, 1e-4, 0.05, 0.0999], [-3.5, -1.0, 0.0, 1.0, 3.5]),
+    "small_with_zeros": ([0.0, 1e-6, 0.03, 0.0], [-2.0, 0.5, 1.0, 3.5]),
+    "general_zero_and_large": ([0.0, 0.5, 2.0, 0.0], [-2.0, 0.5, 1.0, 3.5]),
+}
+EXPECTED_REGIME = {
+    "gumbel": "gumbel",
+    "gumbel_negative_lambda": "gumbel",
+    "softplus": "softplus",
+    "small": "small",
+    "small_with_zeros": "small",
+    "general_zero_and_large": None,
+}
+LEAN_Z = [-1e4, -100.0, -30.0, -12.0, -3.0, -1.0, -0.1, 0.0, 0.1, 1.0, 3.0, 12.0, 30.0, 100.0, 1e4]
+
+
+def lean_inputs(case: str, dtype: torch.dtype, per_element: bool):
+    """(z, λ, κ) of shape (15, C, 2): every z of LEAN_Z against every (λ, κ) pair of the case."""
+    lambdas, kappas = LEAN_CASES[case]
+    pairs = list(itertools.product(lambdas, kappas))
+    z = torch.tensor(LEAN_Z, dtype=dtype).view(-1, 1, 1) * torch.tensor([1.0, 0.37], dtype=dtype)
+    z = z.expand(-1, len(pairs), 2).contiguous()
+    lam = torch.tensor([p[0] for p in pairs], dtype=dtype).view(1, -1, 1)
+    kap = torch.tensor([p[1] for p in pairs], dtype=dtype).view(1, -1, 1)
+    if per_element:  # no reduction in the λ/κ gradients: each element compared on its own
+        lam, kap = lam.expand_as(z).contiguous(), kap.expand_as(z).contiguous()
+    return z, lam, kap
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+@pytest.mark.parametrize("case", list(LEAN_CASES))
+def test_lean_forward_matches_float64(eager, case, gated):
+    z, lam, kap = lean_inputs(case, torch.float32, per_element=False)
+    plan = F._lean_plan(z, lam, kap)
+    assert (plan.regime if plan else None) == EXPECTED_REGIME[case]
+    reference = run(gated, z.double(), lam.double(), kap.double())
+    with torch.inference_mode():
+        fast = run(gated, z, lam, kap)
+    traced = run(gated, z, lam.clone().requires_grad_(), kap)  # through the autograd.Function
+    assert fast.dtype == torch.float32 and torch.isfinite(fast).all()
+    torch.testing.assert_close(fast.double(), reference, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(traced.detach(), fast, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["apa", "aglu"])
+@pytest.mark.parametrize("case", list(LEAN_CASES))
+def test_lean_gradients_match_float64(eager, case, gated):
+    grads = {}
+    for dtype in (torch.float64, torch.float32):
+        inputs = [t.requires_grad_() for t in lean_inputs(case, dtype, per_element=True)]
+        out = run(gated, *inputs)
+        out.backward(torch.cos(torch.arange(out.numel(), dtype=dtype)).view_as(out))
+        grads[dtype] = [t.grad.double() for t in inputs]
+    for name, low, high in zip("zλκ", grads[torch.float32], grads[torch.float64], strict=True):
+        assert torch.isfinite(low).all(), name
+        torch.testing.assert_close(low, high, rtol=1e-5, atol=1e-6, msg=f"d/d{name}")
+
+
+@pytest.mark.parametrize("case", ["gumbel", "softplus"])
+def test_lean_per_channel_sums_match_float64(eager, case):
+    # The per-channel λ/κ gradients summed over (N, H, W), against float64 (a positive upstream,
+    # so that the sums do not cancel).
+    torch.manual_seed(4)
+    lambdas = {"gumbel": [0.0] * 4, "softplus": [0.1, 0.6, 2.0, 30.0]}[case]
+    z = torch.randn(3, 4, 5, 5, dtype=torch.float64) * 4
+    upstream = torch.rand_like(z)
+    lam = torch.tensor(lambdas, dtype=torch.float64).view(1, 4, 1, 1)
+    kap = torch.tensor([-1.5, -0.3, 0.8, 2.5], dtype=torch.float64).view(1, 4, 1, 1)
+    grads = {}
+    for dtype in (torch.float64, torch.float32):
+        inputs = [t.detach().to(dtype).requires_grad_() for t in (z, lam, kap)]
+        F.aglu(*inputs).backward(upstream.to(dtype))
+        grads[dtype] = [t.grad.double() for t in inputs]
+    assert F._lean_plan(z.float(), lam.float(), kap.float()).regime == case
+    for low, high in zip(grads[torch.float32], grads[torch.float64], strict=True):
+        torch.testing.assert_close(low, high, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_lean_half_precision_keeps_dtype(eager, dtype):
+    z, lam, kap = lean_inputs("softplus", torch.float32, per_element=False)
+    reference = F.aglu(z.to(dtype).double(), lam.double(), kap.double())
+    with torch.no_grad():
+        out = F.aglu(z.to(dtype), lam, kap)
+    assert out.dtype == dtype
+    rtol = {torch.float16: 1e-3, torch.bfloat16: 8e-3}[dtype]
+    torch.testing.assert_close(out.double(), reference.to(dtype).double(), rtol=rtol, atol=1e-5)
+
+
+def test_inference_skips_autograd_and_matches_training_path():
+    lam = torch.tensor(0.3, requires_grad=True)
+    z = torch.linspace(-20, 20, 101)
+    with torch.inference_mode():
+        fast = F.aglu(z, lam, 1.2)
+    assert fast.grad_fn is None and not fast.requires_grad
+    with torch.no_grad():
+        frozen = F.aglu(z, lam, 1.2)
+    trained = F.aglu(z, lam, 1.2)
+    assert trained.grad_fn is not None
+    torch.testing.assert_close(fast, trained.detach(), rtol=0, atol=0)
+    torch.testing.assert_close(frozen, fast, rtol=0, atol=0)
