@@ -191,13 +191,13 @@ def _backward_math(
 # The lean eager kernels: small tensors and inference on CPU. One regime per call, read from λ's
 # values (one or a few per channel; reading them costs about as much as one small op):
 #   "gumbel"    every λ = 0:    APA = exp(−e^t)                                              4 ops
-#   "softplus"  every λ ≥ 0.1:  log APA = log σ(y)/λ,  y = κz − log λ = −log u              ~9 ops
+#   "softplus"  every λ ≥ 0.1:  log APA = −softplus(log λ − κz)/λ                             4 ops
 #   "small"     0 ≤ λ < 0.1:    log APA = −log1p(λe^t)/λ, log1p by Kahan's trick (as above)  ~12 ops
-# Only vectorised ops (on CPU torch's log1p, softplus and logsigmoid are not). "softplus" rounds
-# log σ(y) to about 2ε, so it loses at most 2ε/λ ≤ 2.4e-6 relative to APA; below λ = 0.1 that
-# loss grows as 1/λ, so small λ keep log1p. In "softplus" y is capped at −T, where
-# log σ(y) = y to within e^(−T). Channels on both sides of 0.1, a positive λ below 1e-30 or a NaN,
-# float64 and non-CPU tensors (whose check would wait on the device) take the general math.
+# torch's softplus returns x itself above x = 20, which is off by log1p(e^−20) < 2.1e-9, so by at
+# most 2.1e-8 in log APA from λ = 0.1 on; below that the error grows as 1/λ (and log λ carries
+# more rounding into log u), so small λ keep the log1p form. Channels on both sides of 0.1, a
+# positive λ below 1e-30 or a NaN, float64 and non-CPU tensors (whose check would wait on the
+# device) take the general math.
 _GUMBEL, _SOFTPLUS, _SMALL = "gumbel", "softplus", "small"
 _SOFTPLUS_MIN_LAMBDA = 0.1
 _TINY_LAMBDA = 1e-30  # 1/λ and 1/λ² stay finite in float32 from here on
@@ -246,12 +246,10 @@ def _lean_plan(z: Tensor, lambda_: Tensor, kappa: Tensor) -> _LeanPlan | None:
     return _LeanPlan(regime, lam, 1 / safe, torch.log(safe), kappa.detach().float(), mixed)
 
 
-def _softplus_log_gate(x: Tensor, plan: _LeanPlan) -> tuple[Tensor, Tensor, Tensor]:
-    """(y, y capped at −T, log σ(y)) with y = κz − log λ = −log u, for the "softplus" regime."""
-    y = torch.mul(x, plan.kappa).sub_(plan.log_lambda)
-    capped = torch.clamp(y, min=-_constants(torch.float32)[0])
-    log_gate = torch.sigmoid(capped).log_().add_(y - capped)  # log σ(y) for every y
-    return y, capped, log_gate
+def _softplus_terms(x: Tensor, plan: _LeanPlan) -> tuple[Tensor, Tensor]:
+    """(log u, log1p(u)) with log u = log λ − κz, for the "softplus" regime."""
+    log_u = torch.mul(x, -plan.kappa).add_(plan.log_lambda)
+    return log_u, torch.nn.functional.softplus(log_u)  # log1p(e^x), and x itself above x = 20
 
 
 def _small_log_apa(x: Tensor, plan: _LeanPlan) -> Tensor:
@@ -272,7 +270,7 @@ def _lean_forward(z: Tensor, gated: bool, plan: _LeanPlan) -> Tensor:
     if plan.regime == _GUMBEL:
         p = torch.mul(x, -plan.kappa).exp_().neg_().exp_()
     elif plan.regime == _SOFTPLUS:
-        p = _softplus_log_gate(x, plan)[2].mul_(plan.inv_lambda).exp_()
+        p = _softplus_terms(x, plan)[1].mul_(-plan.inv_lambda).exp_()
     else:
         p = _small_log_apa(x, plan).exp_()
     return (p.mul_(x) if gated else p).to(z.dtype)
@@ -292,7 +290,7 @@ def _lean_backward(
 
     With g = ∂APA/∂(κz)/κ and q = (∂APA/∂λ)/APA:
     gumbel: E = e^t (t capped at 20), APA = e^(−E), g = APA·E, q = E²/2;
-    softplus: v = σ(−y) = u/(1 + u), g = APA·v/λ, q = h/λ² with h = log1p(u) − v, or where
+    softplus: v = σ(log u) = u/(1 + u), g = APA·v/λ, q = h/λ² with h = log1p(u) − v, or where
     u < 0.1 (h cancels there) h = u²·series(u), the same series as the general backward.
     """
     x, upstream = z.detach().float(), grad.float()
@@ -302,17 +300,15 @@ def _lean_backward(
         g = p * exp_t
         q = exp_t.square_().mul_(0.5) if lambda_dims is not None else None
     else:  # _SOFTPLUS
-        y, capped, log_gate = _softplus_log_gate(x, plan)
-        p = log_gate.mul_(plan.inv_lambda).exp_()
-        v = torch.sigmoid(-y)
+        log_u, log1p_u = _softplus_terms(x, plan)
+        p = torch.mul(log1p_u, -plan.inv_lambda).exp_()
+        v = torch.sigmoid(log_u)
         g = p * v
         g.mul_(plan.inv_lambda)
         q = None
         if lambda_dims is not None:
-            u = torch.neg(capped).exp_()  # u capped at e^T; the near form serves u < 0.1
+            u = log_u.exp_()  # may overflow where u ≥ 0.1: the near form serves u < 0.1 only
             near = _lambda_series(u, _constants(torch.float32)[1]).mul_(u).mul_(u)
-            w = u + 1
-            log1p_u = torch.log(w).mul_(u / (w - 1)).add_(capped.sub_(y))  # Kahan, + (−T − y)⁺
             far = log1p_u.sub_(v)
             q = (
                 torch.where(u < _SERIES_LIMIT, near, far)
