@@ -204,14 +204,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def study_main(argv: Sequence[str]) -> int:
-    """Run (or resume) the study; returns 0 when every run finished, 1 otherwise."""
+    """Run (or resume) the study; returns 0 when every run finished, 1 otherwise, 2 on bad input."""
+    try:
+        return run_study(argv)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"aglu study: {error}", file=sys.stderr)
+        return 2
+
+
+def run_study(argv: Sequence[str]) -> int:
+    """:func:`study_main` without the error handling: bad input raises."""
     argv = list(argv)
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = _parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs={args.epochs} must be at least 1")
     if not Path(args.config).is_file():
-        raise FileNotFoundError(f"study config {args.config!r} not found; pass --config PATH")
+        raise FileNotFoundError(
+            f"study config {args.config!r} not found (paths are relative to the current "
+            "folder: run from the repository root or pass --config PATH)"
+        )
     profiles = list(PROFILES) if args.profile else ["rho100"]
     runs = plan_runs(args.variants, args.seeds, profiles)
     command = train_command(args.train_command)

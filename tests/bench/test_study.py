@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aglu.bench.study import plan_runs, study_main
+from aglu.bench.study import plan_runs, run_study, study_main
 from aglu.bench.study_table import aggregate_runs, format_study_table, mean_and_std
 
 FAKE_TRAIN = Path(__file__).with_name("fake_train.py")
@@ -101,16 +101,22 @@ def test_finished_runs_of_another_budget_are_not_mixed_in(study_args):
     argv = [*study_args, "--variants", "relu+sigmoid", "--seeds", "0"]
     assert study_main([*argv, "--epochs", "3"]) == 0
     with pytest.raises(ValueError, match="finished with 3 epochs but --epochs 5 was asked"):
-        study_main([*argv, "--epochs", "5"])
+        run_study([*argv, "--epochs", "5"])
 
 
 def test_bad_study_input_is_rejected(study_args, tmp_path):
     with pytest.raises(ValueError, match="unknown study variant 'gelu'"):
         plan_runs(["gelu"], [0], ["rho100"])
     with pytest.raises(FileNotFoundError, match="--config"):
-        study_main(["--config", str(tmp_path / "missing.yaml")])
+        run_study(["--config", str(tmp_path / "missing.yaml")])
     with pytest.raises(ValueError, match="--epochs=0"):
-        study_main([*study_args, "--epochs", "0"])
+        run_study([*study_args, "--epochs", "0"])
+
+
+def test_bad_study_input_exits_2_with_one_line(study_args, tmp_path, capsys):
+    assert study_main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "\n" not in message and "missing.yaml" in message and "--config PATH" in message
 
 
 def test_table_marks_best_mean_per_column():
