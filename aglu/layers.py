@@ -49,7 +49,11 @@ class _AdaptiveActivation(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(num_parameters, int) or num_parameters < 1:
+        if (
+            isinstance(num_parameters, bool)
+            or not isinstance(num_parameters, int)
+            or num_parameters < 1
+        ):
             raise ValueError(f"num_parameters={num_parameters!r} must be a positive int")
         self.num_parameters = num_parameters
         self.channel_dim = channel_dim
@@ -71,12 +75,18 @@ class _AdaptiveActivation(nn.Module):
     def _broadcast(self, param: Tensor, input: Tensor) -> Tensor:
         if self.num_parameters == 1:
             return param.view(())  # a scalar broadcasts against any input, even a 0-d one
-        dim = self.channel_dim % input.dim() if input.dim() > 0 else 0
-        if input.dim() == 0 or input.shape[dim] != self.num_parameters:
+        if not -input.dim() <= self.channel_dim < input.dim():
+            raise ValueError(
+                f"{type(self).__name__} has channel_dim={self.channel_dim} but its input of shape "
+                f"{tuple(input.shape)} has {input.dim()} dims; pass a channel_dim in "
+                f"[{-input.dim()}, {input.dim() - 1}]"
+            )
+        dim = self.channel_dim % input.dim()
+        if input.shape[dim] != self.num_parameters:
             got = tuple(input.shape)
             raise ValueError(
                 f"{type(self).__name__} has num_parameters={self.num_parameters} but the input of "
-                f"shape {got} has {input.shape[dim] if input.dim() else 'no'} channels at "
+                f"shape {got} has {input.shape[dim]} channels at "
                 f"channel_dim={self.channel_dim}; set num_parameters or channel_dim to match"
             )
         shape = [1] * input.dim()

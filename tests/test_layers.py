@@ -63,6 +63,16 @@ def test_channel_count_mismatch_names_both():
         AGLU(4, channel_dim=-1)(torch.randn(2, 7, 3))
 
 
+def test_channel_dim_outside_the_input_is_an_error_not_a_wrap_around():
+    # channel_dim=2 on (4, 4) would silently pick dim 0 if taken modulo the rank
+    with pytest.raises(
+        ValueError, match=r"channel_dim=2 but its input of shape \(4, 4\) has 2 dims"
+    ):
+        AGLU(4, channel_dim=2)(torch.randn(4, 4))
+    with pytest.raises(ValueError, match=r"num_parameters=True"):
+        AGLU(num_parameters=True)
+
+
 def test_initialisation_ranges_and_validation():
     torch.manual_seed(0)
     aglu_layer, apa_layer = AGLU(1000), APA(1000)
