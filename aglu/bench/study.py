@@ -200,6 +200,11 @@ def _parser() -> argparse.ArgumentParser:
         "--train-command", default=None, help=f"instead of `aglu train` (or ${TRAIN_COMMAND_ENV})"
     )
     parser.add_argument("--dry-run", action="store_true", help="list the commands, run nothing")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="aggregate the runs finished so far into study.json and the table; train nothing",
+    )
     return parser
 
 
@@ -240,7 +245,9 @@ def run_study(argv: Sequence[str]) -> int:
         run_dir = args.out / run.name
         metrics = _read_metrics(run_dir)
         _check_same_budget(run, metrics, args.epochs)
-        if metrics is None:
+        if metrics is None and args.report_only:
+            logger.info("[%d/%d] %s: not finished, left out", index, len(runs), run.name)
+        elif metrics is None:
             logger.info("[%d/%d] %s", index, len(runs), run.name)
             arguments = train_arguments(run, args.config, run_dir, args.epochs, extra)
             code, wall_times[run.name] = _run_one(run, command, arguments, args.out)
@@ -257,7 +264,9 @@ def run_study(argv: Sequence[str]) -> int:
                 "imbalance_factor": run.imbalance_factor,
                 "seed": run.seed,
                 "run_dir": str(run_dir),
-                "wall_s": wall_times.get(run.name),
+                # runs trained by a parallel invocation have no wall time here: use the
+                # engine's own training time, the larger part of it
+                "wall_s": wall_times.get(run.name) or (metrics or {}).get("train_time_s"),
                 "metrics": metrics,
             }
         )

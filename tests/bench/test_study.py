@@ -163,3 +163,14 @@ def test_readme_script_states_the_budget_then_the_table(study_args, tmp_path):
     assert lines[2] == "**ρ = 100**"
     # top-1 = 74 + seed² − ρ/10 = (64, 68): mean 66, sample std √8
     assert lines[-1].startswith("| aglu+apa | 2 | 66.00 ± 2.83 |")
+
+
+def test_report_only_aggregates_finished_runs_and_trains_nothing(study_args, tmp_path):
+    assert study_main([*study_args, "--variants", "relu+sigmoid", "--seeds", "0", "1"]) == 0
+    both = ["--variants", "relu+sigmoid", "aglu+apa", "--seeds", "0", "1"]
+    assert study_main([*study_args, *both, "--report-only"]) == 0
+
+    study = json.loads((tmp_path / "study" / "study.json").read_text())
+    assert (study["planned_runs"], study["finished_runs"]) == (4, 2)
+    assert not (tmp_path / "study" / "aglu+apa-rho100-seed0").exists()
+    assert [row["variant"] for row in study["aggregate"]] == ["relu+sigmoid"]
