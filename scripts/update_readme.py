@@ -28,7 +28,12 @@ GENERATORS: dict[str, list[str]] = {
     "latency": [sys.executable, "scripts/readme_tables.py", "latency"],
     "demo": [sys.executable, "scripts/demo_results.py", "benchmarks/results/demo"],
     "study": [sys.executable, "scripts/readme_study.py"],
-    "analysis": [sys.executable, "scripts/readme_analysis.py"],
+    "analysis": [
+        sys.executable,
+        "scripts/readme_analysis.py",
+        "benchmarks/results/analysis/relu+sigmoid",
+        "benchmarks/results/analysis/aglu+apa",
+    ],
 }
 
 
