@@ -287,18 +287,56 @@ _POSITIVE = [
 ]
 
 
+def _registered_names() -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
+    """Keys naming a registered part -> (the known names, True when matched case-insensitively)."""
+    from aglu.data import DATASETS, SAMPLERS
+    from aglu.layers import ACTIVATIONS
+    from aglu.losses import IIF_VARIANTS, LOSSES
+    from aglu.models import GATES, HEADS, list_models
+
+    return {
+        ("model", "name"): (tuple(list_models()), True),
+        ("model", "act_layer"): (tuple(sorted(ACTIVATIONS)), True),
+        ("model", "gate_layer"): (tuple(GATES), True),
+        ("model", "head"): (tuple(HEADS), True),
+        ("data", "name"): (tuple(sorted(DATASETS)), False),
+        ("data", "sampler"): (tuple(SAMPLERS), False),
+        ("loss", "name"): (tuple(sorted(LOSSES)), False),
+        ("eval", "iif"): (tuple(IIF_VARIANTS), False),
+    }
+
+
 def _check_values(config: TrainConfig) -> None:
-    """Reject values no run could use, naming the key and what it accepts."""
+    """Reject values no run could use, naming the key and what it accepts.
+
+    Names of models, activations, gates, heads, datasets, samplers, losses and IIF variants are
+    checked here, against their registries, so that a typo fails before any file is written.
+    """
     for (section, key), choices in _CHOICES.items():
         value = getattr(getattr(config, section), key)
         if value not in choices:
             raise ValueError(f"{section}.{key}={value!r} is not one of {', '.join(choices)}")
+    for (section, key), (names, any_case) in _registered_names().items():
+        value = getattr(getattr(config, section), key)
+        if (value.lower() if any_case else value) not in names:
+            raise ValueError(f"{section}.{key}={value!r} is not one of {', '.join(names)}")
     for section, key in _POSITIVE:
         value = getattr(getattr(config, section), key)
         if value < 1:
             raise ValueError(f"{section}.{key}={value!r} must be at least 1")
     if config.data.num_workers < 0:
         raise ValueError(f"data.num_workers={config.data.num_workers} must be 0 or more")
+
+
+def _read_yaml(path: Path) -> Any:
+    """Parse a YAML file; a syntax error becomes one line naming the file and the line."""
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ValueError(f"YAML syntax error in {where}: {problem}; fix the file") from None
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConfig:
@@ -320,7 +358,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConf
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"config file {str(path)!r} not found; pass a YAML file")
-        sections = yaml.safe_load(path.read_text()) or {}
+        sections = _read_yaml(path)
         _check_keys(sections, str(path))
         sections = {name: values or {} for name, values in sections.items()}
     overrides = expand_shortcuts(list(overrides))
