@@ -64,7 +64,13 @@ def resolve_checkpoint(run_dir_or_checkpoint: str | Path, which: str = "last") -
     if path.is_dir():
         if which not in ("last", "best"):
             raise ValueError(f"checkpoint {which!r} is not 'last' or 'best'")
-        return path / "checkpoints" / f"{which}.ckpt"
+        checkpoint = path / "checkpoints" / f"{which}.ckpt"
+        if which == "best" and not checkpoint.is_file() and (path / "config.yaml").is_file():
+            raise FileNotFoundError(
+                f"{str(path)!r} has no best.ckpt: no validation epoch has run yet; "
+                "use the last checkpoint (--checkpoint last)"
+            )
+        return checkpoint
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} not found; pass a run folder or a .ckpt file")
     return path

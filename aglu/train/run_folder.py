@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunFolder", "atomic_write_bytes", "atomic_write_text", "default_run_dir"]
+__all__ = [
+    "RunFolder",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "default_run_dir",
+    "strict_json",
+]
+
+
+def _file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: 0o666 minus the umask."""
+    try:  # Linux reports the umask without changing it (os.umask would, for every thread)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half.
 
     The bytes go to a temporary file in the same folder, are flushed to disk with ``fsync``, and
-    the temporary file then replaces ``path`` in one ``os.replace``.
+    the temporary file then replaces ``path`` in one ``os.replace``. The file gets the mode of a
+    plainly written one (``0o666`` minus the umask), not ``mkstemp``'s private ``0o600``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, _file_mode())
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
@@ -40,6 +63,28 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _nan_to_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(item) for item in value]
+    return value
+
+
+def strict_json(payload: Any, indent: int | None = None) -> str:
+    """JSON text with NaN and infinities written as ``null`` (strict JSON, which any reader takes).
+
+    A shot group without classes scores NaN; Python's ``json`` would write a bare ``NaN``.
+
+    Example:
+        >>> strict_json({"few": float("nan"), "top1": 81.5, "per_class": [50.0, float("inf")]})
+        '{"few": null, "top1": 81.5, "per_class": [50.0, null]}'
+    """
+    return json.dumps(_nan_to_none(payload), indent=indent, allow_nan=False)
 
 
 def default_run_dir(config_path: str | Path | None) -> Path:
@@ -74,10 +119,20 @@ class RunFolder:
             folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config, config_yaml)
 
+    def clear_results(self) -> None:
+        """Delete what a run wrote besides its config: records, results, checkpoints, logs, figures.
+
+        For a run that starts afresh in its folder (killed before its first checkpoint).
+        """
+        for path in (self.metrics_jsonl, self.metrics_json, self.per_class_json):
+            path.unlink(missing_ok=True)
+        for folder in (self.checkpoints, self.logs, self.figures):
+            shutil.rmtree(folder, ignore_errors=True)
+
     def append_epoch(self, record: dict[str, Any]) -> None:
         """Append one epoch's record to ``metrics.jsonl`` (flushed to disk)."""
         with self.metrics_jsonl.open("a") as file:
-            file.write(json.dumps(record) + "\n")
+            file.write(strict_json(record) + "\n")
             file.flush()
             os.fsync(file.fileno())
 
@@ -96,8 +151,8 @@ class RunFolder:
     def keep_epochs_up_to(self, epoch: int) -> None:
         """Drop records after ``epoch`` (those a resumed run will redo), atomically."""
         kept = [record for record in self.read_epochs() if record["epoch"] <= epoch]
-        atomic_write_text(self.metrics_jsonl, "".join(json.dumps(r) + "\n" for r in kept))
+        atomic_write_text(self.metrics_jsonl, "".join(strict_json(r) + "\n" for r in kept))
 
     def write_json(self, path: Path, payload: dict[str, Any]) -> None:
-        """Write a JSON file of the run atomically."""
-        atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+        """Write a JSON file of the run atomically, NaN as ``null``."""
+        atomic_write_text(path, strict_json(payload, indent=2) + "\n")
