@@ -1,4 +1,4 @@
-"""Training callbacks: per-epoch seeding, throughput and data-wait timing, the per-epoch record."""
+"""Training callbacks: step timing and data wait, the per-epoch record, last-epoch validation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from aglu.train.module import LongTailModule, activation_parameters
 from aglu.train.run_folder import RunFolder
 
-__all__ = ["EpochRecorder", "ProgressBar", "StepTimer"]
+__all__ = ["EpochRecorder", "ProgressBar", "StepTimer", "ValidateLastEpoch"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,20 +133,60 @@ class EpochRecorder(L.Callback):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: LongTailModule) -> None:
         train_loss = pl_module.epoch_train_loss()  # a collective: every rank takes part
-        if not trainer.is_global_zero:
-            return
-        record: dict[str, Any] = {
-            "epoch": trainer.current_epoch + 1,
-            "step": trainer.global_step,
+        numbers = {
             "train_loss": train_loss,
             "lr": trainer.optimizers[0].param_groups[0]["lr"],
             "images_per_s": self.timer.epoch_images_per_s,
             "data_wait_share": self.timer.epoch_wait_share,
             "epoch_time_s": self.timer.epoch_time,
         }
+        if not trainer.is_global_zero:
+            return
+        record: dict[str, Any] = {
+            "epoch": trainer.current_epoch + 1,
+            "step": trainer.global_step,
+            **numbers,
+        }
+        # to the CSV and TensorBoard logs at every epoch's end, whatever log_every_n_steps says
+        for run_logger in trainer.loggers:
+            epoch_metrics = {f"epoch/{key}": value for key, value in numbers.items()}
+            run_logger.log_metrics({**epoch_metrics, "epoch": record["epoch"]}, record["step"])
+            run_logger.save()
         result = pl_module.val_result
         if result is not None and result.epoch == trainer.current_epoch:
             record.update({f"val_{key}": value for key, value in result.metrics.items()})
         record["activation_params"] = activation_parameters(pl_module.model)
         self.run_folder.append_epoch(record)
         logger.info(_format_summary(record, trainer.max_epochs))
+
+
+class ValidateLastEpoch(L.Callback):
+    """Validate every ``every_n_epochs`` epochs and always at the last one.
+
+    Lightning's ``check_val_every_n_epoch`` alone skips the last epoch when it is not a multiple
+    of the interval, and a run would then end without a validation score or a ``best`` checkpoint.
+    The interval is set again before every batch (an epoch's first hook can be skipped on resume).
+
+    Args:
+        every_n_epochs: the regular validation interval in epochs.
+    """
+
+    def __init__(self, every_n_epochs: int) -> None:
+        self.every_n_epochs = every_n_epochs
+
+    def _set_interval(self, trainer: L.Trainer) -> None:
+        last_epoch = (
+            trainer.max_epochs is not None and trainer.current_epoch + 1 >= trainer.max_epochs
+        )
+        trainer.check_val_every_n_epoch = 1 if last_epoch else self.every_n_epochs
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._set_interval(trainer)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._set_interval(trainer)
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_index: int
+    ) -> None:
+        self._set_interval(trainer)
