@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import time
@@ -81,6 +82,43 @@ def _check_model_matches_data(config: Any, dataset: Any) -> None:
         )
 
 
+def _check_model_unchanged(saved: Any, config: Any, command: str) -> None:
+    """Refuse overrides of model keys on resume or eval: the weights fit only the saved model."""
+    changed = [
+        f"model.{key}={value!r} (the run has {getattr(saved.model, key)!r})"
+        for key, value in vars(config.model).items()
+        if value != getattr(saved.model, key)
+    ]
+    if changed:
+        raise ValueError(
+            f"model keys cannot change on {command}: {', '.join(changed)}; drop the override "
+            "or train a new run"
+        )
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that is a file or lies below one."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is a file" if folder == out else f"is below the file {str(folder)!r}"
+                raise ValueError(f"--out {str(out)!r} {where}; pass a folder path")
+            return
+
+
+def _check_output_file(output: Path) -> None:
+    """Refuse an ``aglu eval --output`` that is a folder or lies below a file."""
+    if output.is_dir():
+        raise ValueError(f"--output {str(output)!r} is a folder; pass a file path")
+    for folder in output.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(
+                    f"--output {str(output)!r} is below the file {str(folder)!r}; pass a file path"
+                )
+            return
+
+
 def _quiet_lightning() -> None:
     """Let Lightning's messages reach the terminal once (through the root logger), tips dropped."""
     for name in ("lightning.pytorch", "lightning.fabric"):
@@ -94,6 +132,7 @@ def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool)
     import lightning as L
     import torch
 
+    from aglu.train.callbacks import ValidateLastEpoch
     from aglu.train.checkpoint import AtomicCheckpointIO
 
     trainer_config = config.trainer
@@ -127,7 +166,7 @@ def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool)
         enable_model_summary=False,
         use_distributed_sampler=False,
         logger=loggers,
-        callbacks=callbacks,
+        callbacks=[*callbacks, ValidateLastEpoch(trainer_config.eval_every_n_epochs)],
         plugins=[AtomicCheckpointIO()],
         default_root_dir=str(run_folder.root),
     )
@@ -137,12 +176,17 @@ def _results_table(metrics: dict[str, Any], iif_variant: str) -> str:
     """The final metrics as a small table, raw against IIF-adjusted."""
     from aglu.train.evaluation import METRIC_NAMES
 
+    def cell(value: float | None, width: int) -> str:
+        # a shot group without classes has no score: NaN in memory, null in metrics.json
+        if value is None or not math.isfinite(value):
+            return f"{'–':>{width + 1}}"
+        return f"{value:>{width}.2f}%"
+
     titles = {"top1": "top-1", "top5": "top-5", "ece": "ECE"}
     lines = [f"{'metric':<8}{'raw':>9}{'IIF (' + iif_variant + ')':>14}"]
     for name in METRIC_NAMES:
-        lines.append(
-            f"{titles.get(name, name):<8}{metrics[name]:>8.2f}%{metrics[name + '_iif']:>13.2f}%"
-        )
+        raw, adjusted = metrics.get(name), metrics.get(name + "_iif")
+        lines.append(f"{titles.get(name, name):<8}{cell(raw, 8)}{cell(adjusted, 13)}")
     return "\n".join(lines)
 
 
@@ -173,7 +217,10 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
         if not run_folder.config.is_file():
             raise FileNotFoundError(f"{resume!r} has no config.yaml; pass the folder of a run")
         config = load_config(run_folder.config, argv)
-        checkpoint = read_checkpoint(run_folder.last_checkpoint)
+        _check_model_unchanged(load_config(run_folder.config), config, "resume")
+        # no checkpoint yet (killed in its first epoch): the run starts afresh in its folder
+        if run_folder.last_checkpoint.exists():
+            checkpoint = read_checkpoint(run_folder.last_checkpoint)
     else:
         if not argv or argv[0].startswith("-"):
             raise ValueError("missing CONFIG; run e.g. `aglu train configs/fashion_mnist_lt.yaml`")
@@ -183,6 +230,7 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
             out = Path(os.environ[RUN_DIR_ENV])
         else:
             out = Path(config.trainer.out) if config.trainer.out else default_run_dir(config_path)
+        _check_out(out)
         config.trainer.out = str(out)
         run_folder = RunFolder(out)
         if _is_global_zero() and run_folder.metrics_json.exists():
@@ -197,6 +245,7 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
         "config": config,
         "run_folder": run_folder,
         "checkpoint": checkpoint,
+        "resume": resume is not None,
         "train_set": train_set,
         "test_set": test_set,
     }
@@ -214,10 +263,14 @@ def _train(plan: dict[str, Any]) -> int:
     config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
     os.environ[RUN_DIR_ENV] = str(run_folder.root)
     if _is_global_zero():
-        if checkpoint is None:
-            run_folder.create(config.dump())
-        else:  # drop records of epochs that the checkpoint does not hold: they will be redone
+        if checkpoint is not None:  # drop records of epochs the checkpoint does not hold
             run_folder.keep_epochs_up_to(checkpoint["epoch"] + 1)
+        elif plan["resume"]:
+            logger.info(
+                "%s has no checkpoint yet: starting the run afresh from epoch 0", run_folder.root
+            )
+            run_folder.clear_results()
+        run_folder.create(config.dump())  # written again on resume: config.yaml matches the run
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     module = LongTailModule(config.to_dict(), plan["train_set"].class_counts)
     if config.trainer.init_checkpoint and checkpoint is None:
@@ -311,13 +364,15 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
     output = _take(argv, "--output")
     if not argv or argv[0].startswith("-"):
         raise ValueError("missing RUN_DIR_OR_CHECKPOINT; run e.g. `aglu eval runs/NAME`")
+    if output is not None:
+        _check_output_file(Path(output))
     path = resolve_checkpoint(argv[0], which)
     checkpoint = read_checkpoint(path)
     saved = checkpoint.get("hyper_parameters", {}).get("config")
     if saved is None:
         raise ValueError(f"{str(path)!r} has no config; pass a checkpoint written by aglu train")
-    overrides = expand_shortcuts(argv[1:]) + ([f"--eval.iif={iif}"] if iif else [])
-    config = TrainConfig.from_dict(saved)
+    overrides = expand_shortcuts(argv[1:]) + ([f"--eval.iif={iif}"] if iif is not None else [])
+    saved_config = config = TrainConfig.from_dict(saved)
     if overrides:
         import tempfile
 
@@ -325,6 +380,7 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
             file.write(config.dump())
             file.flush()
             config = load_config(file.name, overrides)
+        _check_model_unchanged(saved_config, config, "eval")
     _check_accelerator(config)
     _, test_set = build_datasets(config.data)
     _check_model_matches_data(config, test_set)
@@ -334,7 +390,7 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
 def _evaluate(plan: dict[str, Any]) -> int:
     from aglu.train.datamodule import LongTailDataModule
     from aglu.train.module import LongTailModule
-    from aglu.train.run_folder import RunFolder, atomic_write_text
+    from aglu.train.run_folder import RunFolder, atomic_write_text, strict_json
 
     config, checkpoint = plan["config"], plan["checkpoint"]
     module = LongTailModule(config.to_dict(), plan["test_set"].class_counts)
@@ -353,10 +409,8 @@ def _evaluate(plan: dict[str, Any]) -> int:
         _results_table(result.metrics, config.eval.iif),
     )
     if plan["output"]:
-        import json
-
         payload = {**result.metrics, "iif_variant": config.eval.iif}
-        atomic_write_text(plan["output"], json.dumps(payload, indent=2) + "\n")
+        atomic_write_text(plan["output"], strict_json(payload, indent=2) + "\n")
         logger.info("metrics written to %s", plan["output"])
     return 0
 
