@@ -106,7 +106,7 @@ class _CIFARLT(InMemoryImageDataset):
             return self.root / self.folder
         raise DatasetNotFoundError(
             self.root / self.folder,
-            f"pass download=True to fetch it with torchvision, or unpack the python version "
+            f"pass download=True (--data.download=true) to fetch it, or unpack the python version "
             f"of {self.torchvision_class} from https://www.cs.toronto.edu/~kriz/cifar.html there",
         )
 

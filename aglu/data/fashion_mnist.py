@@ -17,11 +17,19 @@ from aglu.data.errors import DatasetNotFoundError
 from aglu.data.in_memory import InMemoryImageDataset, long_tail_subset
 from aglu.data.long_tail import check_imbalance_factor
 
-__all__ = ["DEBIAN_FASHION_MNIST_ROOT", "FashionMNISTLT", "find_fashion_mnist_file", "read_idx"]
+__all__ = [
+    "DEBIAN_FASHION_MNIST_ROOT",
+    "LOCAL_FASHION_MNIST_ROOT",
+    "FashionMNISTLT",
+    "find_fashion_mnist_file",
+    "read_idx",
+]
 
 logger = logging.getLogger(__name__)
 
 DEBIAN_FASHION_MNIST_ROOT = Path("/usr/share/datasets/fashion-mnist")
+# Where scripts/get_fashion_mnist.sh downloads with torchvision when the Debian package is missing.
+LOCAL_FASHION_MNIST_ROOT = Path("data")
 CLASSES = (
     "T-shirt/top",
     "Trouser",
@@ -36,7 +44,7 @@ CLASSES = (
 )
 HOW_TO_GET = (
     "install it with `apt-get install dataset-fashion-mnist` (files in "
-    f"{DEBIAN_FASHION_MNIST_ROOT}) or pass download=True to fetch it with torchvision"
+    f"{DEBIAN_FASHION_MNIST_ROOT}) or pass download=True (--data.download=true) to fetch it"
 )
 _IDX_DTYPES = {0x08: np.uint8}
 
@@ -73,6 +81,19 @@ def find_fashion_mnist_file(root: Path, name: str) -> Path | None:
     return None
 
 
+def _default_root(download: bool) -> Path:
+    """``root=None``: the Debian folder, else ``./data`` (torchvision's layout) if it has the data.
+
+    With neither, ``./data`` when downloading (the Debian folder is not writable) and otherwise
+    the Debian folder, whose path the not-found error then names.
+    """
+    local = LOCAL_FASHION_MNIST_ROOT.absolute()  # absolute: read_idx caches by path
+    for root in (DEBIAN_FASHION_MNIST_ROOT, local):
+        if find_fashion_mnist_file(root, "train-images-idx3-ubyte") is not None:
+            return root
+    return local if download else DEBIAN_FASHION_MNIST_ROOT
+
+
 def _load_split(root: Path, train: bool, download: bool) -> tuple[Tensor, Tensor]:
     """Return ``(images (N, 1, 28, 28), labels (N,))`` of one split, downloading if allowed."""
     stem = "train" if train else "t10k"
@@ -106,7 +127,8 @@ class FashionMNISTLT(InMemoryImageDataset):
 
     Args:
         root: folder with the four ``*-ubyte.gz`` files (the Debian layout) or torchvision's
-            ``FashionMNIST/raw`` beneath it; ``None`` means the Debian package's folder.
+            ``FashionMNIST/raw`` beneath it; ``None`` means the Debian package's folder, or
+            ``./data`` (where ``scripts/get_fashion_mnist.sh`` downloads) when that lacks the data.
         train: training split (long-tailed) or test split (balanced).
         transform: applied to each ``(1, 28, 28)`` uint8 tensor.
         max_count: head-class count; ``None`` means 500.
@@ -134,7 +156,7 @@ class FashionMNISTLT(InMemoryImageDataset):
         download: bool = False,
         seed: int = 0,
     ) -> None:
-        root = DEBIAN_FASHION_MNIST_ROOT if root is None else Path(root)
+        root = _default_root(download) if root is None else Path(root)
         max_count = self.default_max_count if max_count is None else max_count
         if imbalance_factor is None:
             imbalance_factor = self.default_imbalance_factor
