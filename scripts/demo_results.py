@@ -13,6 +13,11 @@ import yaml
 ROWS = (("top1", "top-1"), ("many", "many-shot"), ("medium", "medium-shot"), ("few", "few-shot"))
 
 
+def _percent(value: float | None) -> str:
+    """Two decimals; a shot group without classes (null in metrics.json) shows as a dash."""
+    return "–" if value is None else f"{value:.2f}"
+
+
 def demo_table(run_dir: Path) -> str:
     """The markdown table (and one line on speed) of a finished ``aglu train`` run."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -29,8 +34,8 @@ def demo_table(run_dir: Path) -> str:
         "| --- | ---: | ---: |",
     ]
     for key, title in ROWS:
-        lines.append(f"| {title} | {metrics[key]:.2f} | {metrics[key + '_iif']:.2f} |")
-    lines.append(f"| ECE | {metrics['ece']:.2f} | {metrics['ece_iif']:.2f} |")
+        lines.append(f"| {title} | {_percent(metrics[key])} | {_percent(metrics[key + '_iif'])} |")
+    lines.append(f"| ECE | {_percent(metrics['ece'])} | {_percent(metrics['ece_iif'])} |")
     lines += [
         "",
         f"Training throughput {metrics['images_per_s']:.0f} images/s; the loader kept the model "
