@@ -66,10 +66,15 @@ def start_aglu(*args: str) -> subprocess.Popen:
 
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One tiny finished run (2 epochs) shared by the run-folder and eval tests."""
+    """One tiny finished run (2 epochs) shared by the run-folder and eval tests.
+
+    Validation is due every 5 epochs, so only the forced last-epoch validation runs, and steps
+    are logged every 50 (more than the run has): the logs then hold only the per-epoch numbers.
+    """
     if not (FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip("Fashion-MNIST is not installed (make data)")
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    done = run_aglu("train", DEMO_CONFIG, "--epochs", "2", "--out", out, *TINY)
+    sparse = ["--trainer.eval_every_n_epochs=5", "--trainer.log_every_n_steps=50"]
+    done = run_aglu("train", DEMO_CONFIG, "--epochs", "2", "--out", out, *TINY, *sparse)
     assert done.returncode == 0, done.stderr[-3000:]
     return out

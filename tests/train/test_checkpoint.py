@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from pathlib import Path
 
@@ -53,3 +55,49 @@ def test_epoch_records_are_trimmed_for_a_resume(tmp_path: Path) -> None:
     assert [r["epoch"] for r in folder.read_epochs()] == [1, 2, 3]
     folder.keep_epochs_up_to(2)
     assert [r["epoch"] for r in folder.read_epochs()] == [1, 2]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)], ids=["022", "027"])
+def test_atomic_files_get_the_usual_mode(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "config.yaml", "model: {}\n")
+        AtomicCheckpointIO().save_checkpoint({"state_dict": {}}, tmp_path / "last.ckpt")
+    finally:
+        os.umask(previous)
+    for name in ("config.yaml", "last.ckpt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name
+
+
+def _strict_loads(text: str) -> object:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"bare {constant} in the JSON text")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_run_json_files_write_nan_as_null(tmp_path: Path) -> None:
+    # an empty shot group scores NaN; strict JSON readers (jq, JavaScript) reject a bare NaN
+    folder = RunFolder(tmp_path)
+    folder.write_json(folder.metrics_json, {"few": math.nan, "top1": 81.25, "ece": math.inf})
+    assert _strict_loads(folder.metrics_json.read_text()) == {
+        "few": None,
+        "top1": 81.25,
+        "ece": None,
+    }
+    folder.append_epoch({"epoch": 1, "val_few": math.nan, "activation_params": {"a": [math.nan]}})
+    folder.keep_epochs_up_to(1)
+    record = _strict_loads(folder.metrics_jsonl.read_text())
+    assert record == {"epoch": 1, "val_few": None, "activation_params": {"a": [None]}}
+
+
+def test_results_table_shows_a_missing_shot_group_as_a_dash() -> None:
+    from aglu.train.commands import _results_table
+    from aglu.train.evaluation import METRIC_NAMES
+
+    metrics = {name: 50.0 for name in METRIC_NAMES}
+    metrics.update({f"{name}_iif": 60.0 for name in METRIC_NAMES})
+    metrics["few"], metrics["few_iif"] = math.nan, None  # in memory / read from metrics.json
+    lines = _results_table(metrics, "rel").splitlines()
+    assert lines[1].split() == ["top-1", "50.00%", "60.00%"]
+    assert lines[5].split() == ["few", "–", "–"]

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from aglu.train.commands import eval_main, train_main
+from aglu.train.config import load_config
+from aglu.train.run_folder import RunFolder
 
 from .conftest import DEMO_CONFIG, TINY, requires_fashion_mnist
 
@@ -28,6 +30,7 @@ def test_missing_dataset_names_path_and_fix(tmp_path: Path, capsys: pytest.Captu
     message = _one_line_error(capsys.readouterr().err)
     assert str(tmp_path / "nowhere") in message
     assert "apt-get install dataset-fashion-mnist" in message
+    assert "--data.download=true" in message  # the flag a command-line user passes
     assert not out.exists()
 
 
@@ -50,9 +53,6 @@ def test_unknown_key_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureF
 
 @requires_fashion_mnist
 def test_corrupt_checkpoint_on_resume(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from aglu.train.config import load_config
-    from aglu.train.run_folder import RunFolder
-
     folder = RunFolder(tmp_path / "run")
     folder.create(load_config(DEMO_CONFIG, TINY).dump())
     folder.append_epoch({"epoch": 1, "train_loss": 2.0})
@@ -73,3 +73,99 @@ def test_corrupt_checkpoint_on_resume(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_eval_of_a_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert eval_main([str(tmp_path / "nope")]) == 2
     assert "nope" in _one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("override", "valid"),
+    [
+        ("--model.name=resnet99", "se_resnet32"),
+        ("--model.act_layer=swishy", "aglu"),
+        ("--model.gate_layer=foo", "apa"),
+        ("--model.head=foo", "cosine"),
+        ("--loss.name=focal", "gumbel_bce"),
+        ("--data.sampler=foo", "class_balanced"),
+        ("--eval.iif=foo", "normit"),
+    ],
+)
+def test_unknown_names_fail_before_the_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, override: str, valid: str
+) -> None:
+    out = tmp_path / "run"
+    assert train_main([str(DEMO_CONFIG), "--out", str(out), override]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    key, value = override.removeprefix("--").split("=")
+    assert f"{key}={value!r} is not one of" in message and valid in message
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture, below: bool) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me\n")
+    out = existing / "run" if below else existing
+    assert train_main([str(DEMO_CONFIG), "--out", str(out)]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert str(out) in message and "pass a folder path" in message
+    assert ("below the file" in message) == below
+    assert existing.read_text() == "keep me\n"
+
+
+def test_yaml_syntax_error_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    config = tmp_path / "broken.yaml"
+    config.write_text("model:\n  name: se_resnet32\n  head: [cosine\ntrainer:\n  epochs: 1\n")
+    out = tmp_path / "run"
+    assert train_main([str(config), "--out", str(out)]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert f"YAML syntax error in {config}, line 4" in message
+    assert not out.exists()
+
+
+def _run_without_weights(tmp_path: Path, *overrides: str) -> RunFolder:
+    """A run folder as a kill leaves it: config.yaml, perhaps a checkpoint with empty weights."""
+    folder = RunFolder(tmp_path / "run")
+    config = load_config(DEMO_CONFIG, [*TINY, *overrides, "--out", str(folder.root)])
+    folder.create(config.dump())
+    return folder
+
+
+def _fake_checkpoint(folder: RunFolder, epoch: int = 0) -> None:
+    config = load_config(folder.config)
+    state = {"state_dict": {}, "epoch": epoch, "hyper_parameters": {"config": config.to_dict()}}
+    torch.save(state, folder.last_checkpoint)
+
+
+def test_eval_rejects_a_bad_iif_variant_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = _run_without_weights(tmp_path)
+    _fake_checkpoint(folder)
+    assert eval_main([str(folder.root), "--iif", "foo"]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert "eval.iif='foo' is not one of" in message and "rel" in message
+
+
+@pytest.mark.parametrize("command", ["resume", "eval"])
+def test_model_keys_cannot_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: str
+) -> None:
+    folder = _run_without_weights(tmp_path)
+    _fake_checkpoint(folder)
+    before = folder.config.read_text()
+    if command == "resume":
+        code = train_main(["--resume", str(folder.root), "--model.act_layer=relu"])
+    else:
+        code = eval_main([str(folder.root), "--model.act_layer=relu"])
+    assert code == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert f"model keys cannot change on {command}" in message
+    assert "model.act_layer='relu' (the run has 'aglu')" in message
+    assert folder.config.read_text() == before
+
+
+def test_eval_best_before_any_validation(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = _run_without_weights(tmp_path)
+    _fake_checkpoint(folder)
+    assert eval_main([str(folder.root), "--checkpoint", "best"]) == 2
+    assert "no validation epoch has run yet" in _one_line_error(capsys.readouterr().err)

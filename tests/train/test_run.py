@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -30,8 +31,15 @@ def test_run_folder_layout(finished_run: Path) -> None:
     assert config["trainer"]["out"] == str(finished_run)
     for name in ("last.ckpt", "best.ckpt"):
         assert (finished_run / "checkpoints" / name).stat().st_size > 100_000
-    assert (finished_run / "logs" / "csv" / "metrics.csv").is_file()
+    # validation was due every 5 epochs: the last epoch (0-based 1) was validated all the same
+    best = torch.load(finished_run / "checkpoints" / "best.ckpt", weights_only=False)
+    assert best["epoch"] == 1
     assert list((finished_run / "logs" / "tensorboard").glob("events.out.tfevents.*"))
+    assert not list(finished_run.rglob("*.tmp"))
+    for path in (finished_run / "config.yaml", finished_run / "metrics.json"):
+        assert path.stat().st_mode & 0o044 == 0o044, path  # readable by others, not 0600
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert metrics["iif_variant"] == "rel"
     figures = sorted(p.name for p in (finished_run / "figures").glob("*.png"))
     assert figures == [
         "activation_params.png",
@@ -39,7 +47,25 @@ def test_run_folder_layout(finished_run: Path) -> None:
         "per_class_accuracy.png",
         "reliability_diagram.png",
     ]
-    assert not list(finished_run.rglob("*.tmp"))
+
+
+def test_logs_hold_every_epoch(finished_run: Path) -> None:
+    # 5 steps per epoch and log_every_n_steps=50: per-step logging alone would write no rows
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    records = [
+        json.loads(line) for line in (finished_run / "metrics.jsonl").read_text().splitlines()
+    ]
+    with (finished_run / "logs" / "csv" / "metrics.csv").open() as file:
+        rows = [row for row in csv.DictReader(file) if row.get("epoch/train_loss")]
+    assert [int(row["epoch"]) for row in rows] == [1, 2]
+    for row, record in zip(rows, records, strict=True):
+        assert float(row["epoch/train_loss"]) == pytest.approx(record["train_loss"], rel=1e-6)
+        assert float(row["epoch/lr"]) == pytest.approx(record["lr"], rel=1e-6)
+    events = EventAccumulator(str(finished_run / "logs" / "tensorboard"))
+    events.Reload()
+    losses = [event.value for event in events.Scalars("epoch/train_loss")]
+    assert losses == pytest.approx([record["train_loss"] for record in records], rel=1e-6)
 
 
 def test_epoch_records_hold_the_learned_parameters(finished_run: Path) -> None:
@@ -47,7 +73,8 @@ def test_epoch_records_hold_the_learned_parameters(finished_run: Path) -> None:
         json.loads(line) for line in (finished_run / "metrics.jsonl").read_text().splitlines()
     ]
     assert [r["epoch"] for r in records] == [1, 2]
-    assert all(r["val_num_samples"] == 50 for r in records)
+    assert "val_top1" not in records[0]  # not a multiple of eval_every_n_epochs=5
+    assert records[1]["val_num_samples"] == 50  # the last epoch is always validated
     params = records[-1]["activation_params"]
     # SE-ResNet-32 with AGLU and APA gates: 1 stem + 15 blocks x (2 AGLU + 1 APA gate) = 46 modules
     assert len(params) == 46
