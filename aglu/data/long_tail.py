@@ -59,17 +59,22 @@ def long_tail_counts(
         raise ValueError(f"max_count={max_count!r} must be a positive integer (head-class images)")
     imbalance_factor = check_imbalance_factor(imbalance_factor)
     if profile == "exp":
-        if num_classes == 1:
-            return [max_count]
-        return [
-            int(max_count * imbalance_factor ** (c / (num_classes - 1.0)))
-            for c in range(num_classes)
-        ]
-    if profile == "step":
+        exponents = (
+            [c / (num_classes - 1.0) for c in range(num_classes)] if num_classes > 1 else [0]
+        )
+        counts = [int(max_count * imbalance_factor**e) for e in exponents]
+    elif profile == "step":
         num_head = num_classes // 2
         tail = int(max_count * imbalance_factor)
-        return [max_count] * num_head + [tail] * (num_classes - num_head)
-    raise ValueError(f"profile={profile!r} is unknown; pass one of {', '.join(PROFILES)}")
+        counts = [max_count] * num_head + [tail] * (num_classes - num_head)
+    else:
+        raise ValueError(f"profile={profile!r} is unknown; pass one of {', '.join(PROFILES)}")
+    if counts[-1] < 1:  # the last class is the smallest in both profiles
+        raise ValueError(
+            f"max_count={max_count} × imbalance_factor={imbalance_factor} leaves class "
+            f"{counts.index(0)} without training images; raise max_count or imbalance_factor"
+        )
+    return counts
 
 
 def long_tail_indices(targets: Sequence[int], counts: Sequence[int], seed: int = 0) -> np.ndarray:

@@ -97,8 +97,8 @@ def test_cifar100_lt(cifar100_root):
     assert data.num_classes == 100 and data.class_counts == expected
     assert np.bincount(data.targets, minlength=100).tolist() == expected
     assert expected[0] == 8 and expected[-1] == 1
-    test = CIFAR100LT(root / "cifar-100-python", train=False)  # the folder itself works too
-    assert len(test) == 100 and test.class_counts == long_tail_counts(100, 8, 0.01)
+    test = CIFAR100LT(root / "cifar-100-python", train=False, imbalance_factor=0.125)
+    assert len(test) == 100 and test.class_counts == expected  # the folder itself works too
 
 
 def test_missing_cifar_names_path_and_download(tmp_path):
@@ -116,4 +116,4 @@ def test_bad_imbalance_factor_raises_before_reading(tmp_path, imbalance_factor):
 def test_asking_for_more_than_a_class_holds_raises(cifar10_root):
     root, _ = cifar10_root
     with pytest.raises(ValueError, match="lower max_count"):
-        CIFAR10LT(root, train=True, max_count=21)
+        CIFAR10LT(root, train=True, max_count=21, imbalance_factor=0.1)

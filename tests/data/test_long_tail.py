@@ -60,6 +60,9 @@ def test_imbalance_factor_outside_unit_interval_raises(imbalance_factor):
         ({"num_classes": 0}, ValueError, "num_classes=0"),
         ({"max_count": 0}, ValueError, "max_count=0"),
         ({"imbalance_factor": "0.01"}, TypeError, "imbalance_factor='0.01'"),
+        # 50 · 0.01^(8/9) = 0.83 and 50 · 0.01 = 0.5: the last classes would get no image
+        ({"max_count": 50}, ValueError, "leaves class 8 without training images"),
+        ({"max_count": 10, "profile": "step"}, ValueError, "leaves class 5 without"),
     ],
 )
 def test_bad_arguments_raise(kwargs, error, match):
