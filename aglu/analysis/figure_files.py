@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aglu import atomic_files
+
 __all__ = ["FIGURE_FORMATS", "check_figure_path", "save_figure"]
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
@@ -21,8 +23,5 @@ def check_figure_path(path: str | Path) -> Path:
 
 
 def save_figure(figure, path: str | Path, dpi: int = 120) -> Path:
-    """Write a matplotlib Figure to ``path`` in the format its extension names."""
-    path = check_figure_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
+    """Write a matplotlib Figure to ``path`` (atomically) in the format its extension names."""
+    return atomic_files.save_figure(figure, check_figure_path(path), dpi=dpi, bbox_inches="tight")

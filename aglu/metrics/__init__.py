@@ -12,7 +12,7 @@ from aglu.metrics.calibration import (
     maximum_calibration_error,
 )
 from aglu.metrics.distributed import all_gather_uneven
-from aglu.metrics.reliability import reliability_diagram, save_figure_atomically
+from aglu.metrics.reliability import reliability_diagram
 from aglu.metrics.shots import SHOT_GROUPS, shot_accuracy, shot_groups
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "maximum_calibration_error",
     "per_class_accuracy",
     "reliability_diagram",
-    "save_figure_atomically",
     "shot_accuracy",
     "shot_groups",
     "topk_accuracy",

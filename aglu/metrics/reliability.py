@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from torch import Tensor
 
+from aglu.atomic_files import save_figure
 from aglu.metrics.calibration import calibration_bins
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["reliability_diagram", "save_figure_atomically"]
-
-
-def save_figure_atomically(figure: Figure, path: str | os.PathLike[str], dpi: int = 150) -> Path:
-    """Write ``figure`` to ``path`` through a temporary file in the same folder, then rename it.
-
-    A reader never sees a half-written file. The format follows the suffix (``.png``, ``.pdf``,
-    ``.svg``, ...); the folder is created when missing.
-    """
-    path = Path(path)
-    file_format = path.suffix.lstrip(".").lower()
-    if not file_format:
-        raise ValueError(f"path {str(path)!r} has no suffix; name a format such as '.png'")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=file_format, dpi=dpi)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return path
+__all__ = ["reliability_diagram"]
 
 
 def reliability_diagram(
@@ -123,5 +98,5 @@ def reliability_diagram(
     lower.set(xlim=(0, 1), xlabel="confidence", ylabel="share of samples")
 
     if path is not None:
-        save_figure_atomically(figure, path)
+        save_figure(figure, path, dpi=150)
     return figure

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from aglu.train.run_folder import atomic_write_bytes
+from aglu.atomic_files import atomic_write_bytes
 
 __all__ = ["AtomicCheckpointIO", "CorruptCheckpointError", "read_checkpoint"]
 

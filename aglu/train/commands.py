@@ -388,9 +388,10 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
 
 
 def _evaluate(plan: dict[str, Any]) -> int:
+    from aglu.atomic_files import atomic_write_text
     from aglu.train.datamodule import LongTailDataModule
     from aglu.train.module import LongTailModule
-    from aglu.train.run_folder import RunFolder, atomic_write_text, strict_json
+    from aglu.train.run_folder import RunFolder, strict_json
 
     config, checkpoint = plan["config"], plan["checkpoint"]
     module = LongTailModule(config.to_dict(), plan["test_set"].class_counts)

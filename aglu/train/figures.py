@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from aglu.atomic_files import save_figure
 from aglu.train.evaluation import EvalResult
 
 __all__ = ["draw_run_figures"]
@@ -36,7 +37,7 @@ def per_class_accuracy_figure(per_class: dict[str, Any], path: Path) -> None:
     axes.set_ylim(-2, 102)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)
 
 
@@ -53,7 +54,7 @@ def confusion_matrix_figure(logits: torch.Tensor, targets: torch.Tensor, path: P
     axes.set_ylabel("true class")
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)
 
 
@@ -80,7 +81,7 @@ def activation_parameter_figure(records: list[dict[str, Any]], path: Path) -> bo
     for axes in (lambda_axes, kappa_axes):
         axes.set_xlabel("epoch")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)
     return True
 

@@ -6,63 +6,17 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aglu.atomic_files import atomic_write_text
+
 __all__ = [
     "RunFolder",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "default_run_dir",
     "strict_json",
 ]
-
-
-def _file_mode() -> int:
-    """The mode a plain ``open(path, "w")`` would give a new file: 0o666 minus the umask."""
-    try:  # Linux reports the umask without changing it (os.umask would, for every thread)
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    except OSError:
-        pass
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk with ``fsync``, and
-    the temporary file then replaces ``path`` in one ``os.replace``. The file gets the mode of a
-    plainly written one (``0o666`` minus the umask), not ``mkstemp``'s private ``0o600``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, _file_mode())
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # make the rename itself durable
-    finally:
-        os.close(directory)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _nan_to_none(value: Any) -> Any:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from aglu.atomic_files import atomic_write_text
 from aglu.train.checkpoint import AtomicCheckpointIO, CorruptCheckpointError, read_checkpoint
-from aglu.train.run_folder import RunFolder, atomic_write_text
+from aglu.train.run_folder import RunFolder
 
 
 def test_atomic_write_keeps_old_file_when_replace_fails(

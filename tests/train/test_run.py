@@ -36,7 +36,8 @@ def test_run_folder_layout(finished_run: Path) -> None:
     assert best["epoch"] == 1
     assert list((finished_run / "logs" / "tensorboard").glob("events.out.tfevents.*"))
     assert not list(finished_run.rglob("*.tmp"))
-    for path in (finished_run / "config.yaml", finished_run / "metrics.json"):
+    run_files = [finished_run / "config.yaml", finished_run / "metrics.json"]
+    for path in run_files + sorted((finished_run / "figures").glob("*.png")):
         assert path.stat().st_mode & 0o044 == 0o044, path  # readable by others, not 0600
     metrics = json.loads((finished_run / "metrics.json").read_text())
     assert metrics["iif_variant"] == "rel"
