@@ -21,7 +21,6 @@ same name in both.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import re
@@ -120,9 +119,7 @@ def _read(path_or_dict: str | os.PathLike | Mapping[str, Any], weights_only: boo
                 ".pth file (a dict with a 'model' state dict)"
             )
         # The authors' files also hold the training arguments as an argparse.Namespace.
-        safe_globals = getattr(torch.serialization, "safe_globals", None)  # torch ≥ 2.5
-        allowed = safe_globals([argparse.Namespace]) if safe_globals else contextlib.nullcontext()
-        with allowed:
+        with torch.serialization.safe_globals([argparse.Namespace]):
             checkpoint = torch.load(path_or_dict, map_location="cpu", weights_only=weights_only)
     elif isinstance(path_or_dict, Mapping):
         checkpoint = path_or_dict
