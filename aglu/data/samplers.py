@@ -48,13 +48,19 @@ class EpochSampler(Sampler[int]):
 
     Args:
         length: number of samples of the dataset.
-        num_replicas: world size; ``None`` reads it from ``torch.distributed``.
-        rank: this process's rank; ``None`` reads it from ``torch.distributed``.
+        num_replicas: world size. Default: ``None``, the process group's world size when
+            ``torch.distributed`` is initialised, else 1.
+        rank: this process's rank. Default: ``None``, the process group's rank when
+            initialised, else 0.
         seed: base seed, the same on every rank.
     """
 
     def __init__(
-        self, length: int, num_replicas: int | None = 1, rank: int | None = 0, seed: int = 0
+        self,
+        length: int,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        seed: int = 0,
     ) -> None:
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ValueError(f"the dataset has {length!r} samples; a sampler needs at least one")
@@ -124,8 +130,8 @@ class ClassPowerSampler(EpochSampler):
         self,
         targets: Sequence[int],
         power: float,
-        num_replicas: int | None = 1,
-        rank: int | None = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(len(targets), num_replicas, rank, seed)
@@ -169,8 +175,8 @@ class RepeatedAugmentationSampler(EpochSampler):
         self,
         length: int,
         repeats: int = 3,
-        num_replicas: int | None = 1,
-        rank: int | None = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(length, num_replicas, rank, seed)
@@ -191,15 +197,17 @@ class DistributedEvalSampler(Sampler[int]):
 
     Args:
         length: number of evaluation samples.
-        num_replicas: world size; ``None`` reads it from ``torch.distributed``.
-        rank: this process's rank; ``None`` reads it from ``torch.distributed``.
+        num_replicas, rank: as in :class:`EpochSampler` (``None``: from the process group when
+            initialised, else 1 and 0).
 
     Example:
         >>> [len(DistributedEvalSampler(10_000, 3, rank)) for rank in range(3)]
         [3334, 3333, 3333]
     """
 
-    def __init__(self, length: int, num_replicas: int | None = 1, rank: int | None = 0) -> None:
+    def __init__(
+        self, length: int, num_replicas: int | None = None, rank: int | None = None
+    ) -> None:
         if isinstance(length, bool) or not isinstance(length, int) or length < 0:
             raise ValueError(f"length={length!r} must be a non-negative number of samples")
         self.length = length
@@ -219,8 +227,8 @@ def build_sampler(
     name: str,
     targets: Sequence[int],
     *,
-    num_replicas: int | None = 1,
-    rank: int | None = 0,
+    num_replicas: int | None = None,
+    rank: int | None = None,
     seed: int = 0,
     repeats: int = 3,
 ) -> EpochSampler:
@@ -229,13 +237,16 @@ def build_sampler(
 
     Each rank yields ``ceil(len(targets) / num_replicas)`` indices per epoch; call
     ``set_epoch(epoch)`` before every epoch. With Lightning, pass it to the ``DataLoader`` and set
-    ``Trainer(use_distributed_sampler=False)``, since it already splits work across ranks.
+    ``Trainer(use_distributed_sampler=False)``, since it already splits work across ranks: left
+    at ``None``, ``num_replicas`` and ``rank`` come from the process group Lightning sets up.
 
     Args:
         name: one of :data:`SAMPLERS`.
         targets: the label of every training sample.
-        num_replicas: world size (``None``: from ``torch.distributed``).
-        rank: this process's rank (``None``: from ``torch.distributed``).
+        num_replicas: world size. Default: ``None``, the process group's world size when
+            ``torch.distributed`` is initialised, else 1.
+        rank: this process's rank. Default: ``None``, the process group's rank when
+            initialised, else 0.
         seed: base seed, the same on every rank.
         repeats: copies per image for ``repeated_augmentation``.
 

@@ -153,3 +153,51 @@ def test_distributed_eval_without_padding(length, world_size):
 def test_bad_sampler_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _fake_process_group(monkeypatch, world_size, rank):
+    """Make ``torch.distributed`` report an initialised group of ``world_size`` at ``rank``."""
+    monkeypatch.setattr(torch.distributed, "is_available", lambda: True)
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "get_world_size", lambda group=None: world_size)
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda group=None: rank)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_default_world_reads_an_initialised_process_group(name, monkeypatch):
+    world_size = 3
+    expected = _draws(name, world_size, repeats=2)  # explicit num_replicas and rank
+    draws = []
+    for rank in range(world_size):
+        _fake_process_group(monkeypatch, world_size, rank)
+        sampler = build_sampler(name, TARGETS, repeats=2)  # num_replicas and rank left out
+        assert (sampler.num_replicas, sampler.rank) == (world_size, rank)
+        assert len(sampler) == N // world_size == 258
+        draws.append(list(sampler))
+    assert draws == expected
+    assert draws[0] != draws[1] != draws[2] != draws[0]
+
+
+def test_default_instance_sampler_splits_the_epoch_across_a_process_group(monkeypatch):
+    draws = []
+    for rank in range(2):
+        _fake_process_group(monkeypatch, 2, rank)
+        draws.append(list(build_sampler("instance", TARGETS)))
+    assert len(draws[0]) == len(draws[1]) == N // 2
+    assert sorted(draws[0] + draws[1]) == list(range(N))  # each sample on exactly one rank
+
+
+def test_default_eval_sampler_reads_an_initialised_process_group(monkeypatch):
+    draws = []
+    for rank in range(3):
+        _fake_process_group(monkeypatch, 3, rank)
+        draws.append(list(DistributedEvalSampler(10)))
+    assert draws == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+
+
+def test_default_world_without_a_process_group_is_one_process(monkeypatch):
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: False)
+    sampler = build_sampler("instance", TARGETS)
+    assert (sampler.num_replicas, sampler.rank, len(sampler)) == (1, 0, N)
+    assert sorted(sampler) == list(range(N))
+    assert list(DistributedEvalSampler(4)) == [0, 1, 2, 3]
