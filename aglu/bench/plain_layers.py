@@ -26,9 +26,12 @@ class _PlainAdaptive(nn.Module):
         self.kappa = nn.Parameter(torch.empty(1).uniform_(*self.kappa_range))
 
     def forward(self, input: Tensor) -> Tensor:
-        # APA = (1 + λe^(−κz))^(−1/λ) = exp(−softplus(log λ − κz) / λ)
+        # APA = (1 + λe^(−κz))^(−1/λ) = exp((1/λ)·softplus_{β=−1}(κz − log λ)), as the paper's
+        # code composes it: softplus with β = −1 is −log(1 + e^(−x)), and 1/λ is a scalar, so the
+        # full-size ops are κz, − log λ, softplus, · 1/λ, exp (and · z for AGLU).
         lambda_ = self.lambda_.clamp(min=_LAMBDA_MIN)
-        gate = torch.exp(-F.softplus(torch.log(lambda_) - self.kappa * input) / lambda_)
+        log_apa = (1 / lambda_) * F.softplus(self.kappa * input - torch.log(lambda_), beta=-1.0)
+        gate = torch.exp(log_apa)
         return input * gate if self.gated else gate
 
 
