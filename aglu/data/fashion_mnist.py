@@ -122,8 +122,9 @@ class FashionMNISTLT(InMemoryImageDataset):
     The training split keeps :func:`~aglu.data.long_tail_counts` images per class, chosen by the
     common CIFAR-LT procedure (see :func:`~aglu.data.long_tail_indices`); by default
     ``max_count=500`` and ρ = 100 give 500, 299, 179, 107, 64, 38, 23, 13, 8, 5 images (1,236). The
-    test split keeps all 10,000 images (1,000 per class). Decoded files are cached in memory and
-    items are ``(1, 28, 28)`` uint8 tensors before ``transform``.
+    test split keeps all 10,000 images (1,000 per class). Decoded files are cached in memory, each
+    dataset holds its own copy of its images, and items are ``(1, 28, 28)`` uint8 tensors before
+    ``transform``.
 
     Args:
         root: folder with the four ``*-ubyte.gz`` files (the Debian layout) or torchvision's
@@ -167,9 +168,10 @@ class FashionMNISTLT(InMemoryImageDataset):
             train_labels, len(CLASSES), max_count, imbalance_factor, profile, seed
         )
         if train:
-            images, labels = train_images[indices], train_labels[indices]
+            images, labels = train_images[indices], train_labels[indices]  # indexing copies
         else:
             images, labels = _load_split(root, train=False, download=download)
+            images = images.clone()  # own copy: items must not be views of read_idx's cache
             indices = torch.arange(len(labels))
         super().__init__(images, labels.tolist(), len(CLASSES), counts, transform, CLASSES)
         self.indices = indices

@@ -91,3 +91,32 @@ def test_loader_batches_with_the_recipe_transform():
     images, labels = next(iter(loader))
     assert images.shape == (64, 1, 32, 32) and images.dtype == torch.float32
     assert labels.dtype == torch.int64 and labels.max() < 10
+
+
+def _first_image_from_disk(name):
+    """Image 0 of an idx3 file, decoded here without ``read_idx`` (so without its cache)."""
+    with gzip.open(DEBIAN_FASHION_MNIST_ROOT / name, "rb") as handle:
+        raw = handle.read(16 + 28 * 28)
+    return torch.tensor(list(raw[16:]), dtype=torch.uint8).view(1, 28, 28)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_in_place_transform_leaves_later_datasets_intact(train):
+    def zero_in_place(image):
+        return image.zero_()
+
+    try:
+        changed = FashionMNISTLT(train=train, transform=zero_in_place)
+        for position in range(3):
+            assert int(changed[position][0].count_nonzero()) == 0
+        fresh = FashionMNISTLT(train=train)
+        source = int(fresh.indices[0])  # test split: 0; training split: its first kept image
+        name = FILES[0] if train else FILES[2]
+        expected = read_idx(str(DEBIAN_FASHION_MNIST_ROOT / name))[source].unsqueeze(0)
+        image, _ = fresh[0]
+        assert int(image.count_nonzero()) > 0
+        assert torch.equal(image, expected)
+        if not train:
+            assert torch.equal(image, _first_image_from_disk(FILES[2]))
+    finally:
+        read_idx.cache_clear()  # a failure must not leave a corrupted cache to later tests
