@@ -90,8 +90,9 @@ def build_transforms(
     - ``imagenet``: random resized crop, flip, AutoAugment (ImageNet policy).
     - ``randaugment`` / ``trivialaugment``: random resized crop, flip, RandAugment / TrivialAugment.
 
-    ImageNet-style evaluation resizes the short side to ``resize_size`` and centre-crops
-    ``image_size``.
+    The two small recipes first centre-crop the image to ``image_size`` (zero-padding it where it
+    is smaller; no rescaling), in training and evaluation alike. ImageNet-style evaluation resizes
+    the short side to ``resize_size`` and centre-crops ``image_size``.
 
     Args:
         recipe: one of :data:`RECIPES`.
@@ -130,17 +131,15 @@ def build_transforms(
         mean, std = mean or IMAGENET_MEAN, std or IMAGENET_STD
 
     steps: list[Callable[[Any], Any]] = [v2.ToImage()]
-    if recipe == "fashion_mnist":
-        steps.append(v2.CenterCrop(image_size))  # pads 28x28 symmetrically with zeros
+    if small:
+        # Crops a larger image, pads a smaller one with zeros (28 -> 32 for Fashion-MNIST); a no-op
+        # at the image's own size, so CIFAR at 32 is untouched. Training and evaluation see the same
+        # view; training then shifts it by up to 4 pixels.
+        steps.append(v2.CenterCrop(image_size))
         if train:
             steps += [v2.RandomCrop(image_size, padding=4), v2.RandomHorizontalFlip()]
-    elif recipe == "cifar":
-        if train:
-            steps += [
-                v2.RandomCrop(image_size, padding=4),
-                v2.RandomHorizontalFlip(),
-                v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10),
-            ]
+            if recipe == "cifar":
+                steps.append(v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10))
     elif train:
         steps += [v2.RandomResizedCrop(image_size, antialias=True), v2.RandomHorizontalFlip()]
         steps.append(

@@ -3,6 +3,7 @@
 import pytest
 import torch
 from PIL import Image
+from torchvision.transforms import v2
 
 from aglu.data import RECIPES, Cutout, build_mix, build_transforms
 from aglu.data.transforms import CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD
@@ -37,6 +38,65 @@ def test_cifar_eval_is_plain_normalisation_and_accepts_pil():
     for channel in range(3):
         value = (pixel[channel] / 255 - CIFAR_MEAN[channel]) / CIFAR_STD[channel]
         torch.testing.assert_close(out[channel], torch.full((32, 32), value), atol=1e-6, rtol=0)
+
+
+def _cifar_image():
+    """A (3, 32, 32) uint8 image whose every pixel differs from its neighbours."""
+    return torch.arange(3 * 32 * 32).remainder(251).to(torch.uint8).view(3, 32, 32)
+
+
+def _normalised(image, mean=CIFAR_MEAN, std=CIFAR_STD):
+    mean = torch.tensor(mean, dtype=torch.float64)[:, None, None]
+    std = torch.tensor(std, dtype=torch.float64)[:, None, None]
+    return (image.double() / 255 - mean) / std
+
+
+def test_cifar_eval_centre_crops_to_image_size():
+    image = _cifar_image()
+    out = build_transforms("cifar", train=False, image_size=24)(image)
+    assert out.shape == (3, 24, 24)
+    expected = _normalised(image[:, 4:28, 4:28])  # (32 - 24) / 2 = 4 pixels off each side
+    torch.testing.assert_close(out.double(), expected, rtol=0, atol=1e-6)
+
+
+def test_cifar_eval_pads_to_a_larger_image_size():
+    image = _cifar_image()
+    out = build_transforms("cifar", train=False, image_size=40)(image)
+    padded = torch.zeros(3, 40, 40, dtype=torch.uint8)
+    padded[:, 4:36, 4:36] = image  # zero border of (40 - 32) / 2 = 4
+    torch.testing.assert_close(out.double(), _normalised(padded), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("image_size", [16, 24, 48, 64])
+def test_cifar_train_crops_image_size_around_the_eval_view(image_size):
+    torch.manual_seed(0)
+    transform = build_transforms("cifar", train=True, image_size=image_size)
+    centre, random_crop = transform.transforms[1], transform.transforms[2]
+    assert isinstance(centre, v2.CenterCrop) and centre.size == (image_size, image_size)
+    assert isinstance(random_crop, v2.RandomCrop) and random_crop.size == (image_size, image_size)
+    assert random_crop.padding == [4, 4, 4, 4]
+    assert transform(_cifar_image()).shape == (3, image_size, image_size)
+
+
+def test_cifar_train_at_32_draws_the_same_as_plain_random_crop_padding_4():
+    plain = v2.Compose(
+        [
+            v2.ToImage(),
+            v2.RandomCrop(32, padding=4),
+            v2.RandomHorizontalFlip(),
+            v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(CIFAR_MEAN, CIFAR_STD),
+            v2.ToPureTensor(),
+            Cutout(16),
+        ]
+    )
+    recipe = build_transforms("cifar", train=True)
+    for seed in range(5):
+        torch.manual_seed(seed)
+        expected = plain(_cifar_image())
+        torch.manual_seed(seed)
+        torch.testing.assert_close(recipe(_cifar_image()), expected, rtol=0, atol=0)
 
 
 def test_imagenet_eval_resizes_then_centre_crops():
