@@ -191,8 +191,12 @@ def convert(
     if graph_module is not None:
         report.not_replaced += _functional_calls(graph_module)
 
+    named = list(model.named_modules(remove_duplicate=False))
+    aliases: dict[int, list[str]] = {}
+    for name, module in named:
+        aliases.setdefault(id(module), []).append(name)
     split, handled = False, set()
-    for name, module in list(model.named_modules(remove_duplicate=False)):
+    for name, module in named:
         role = _role(name, module, model) if name else None
         if role is None or new_types[role] is None or isinstance(module, new_types[role]):
             continue
@@ -201,13 +205,18 @@ def convert(
         handled.add(id(module))
         uses = sites.get(name, [])
         old = type(module).__name__
-        _set_submodule(model, name, make(role))
+        new = make(role)
+        # The model's own forward may call the instance by any of its names (``self.act`` and the
+        # same module inside an ``nn.Sequential``): each name gets the new module.
+        same = aliases[id(module)] if graph_module is not None else [name]
+        for alias in [name, *(other for other in same if other != name and other not in sites)]:
+            _set_submodule(model, alias, new)
         report.replaced.append((name, old, new_types[role].__name__))
         if len(uses) > 1:
             report.shared[name] = len(uses)
             split = True
-            for index, node in enumerate(uses[1:], start=1):
-                new_name = f"{name}_{index}"
+            for node in uses[1:]:
+                new_name = _unused_name(name, model, graph_module)
                 graph_module.add_submodule(new_name, make(role))
                 node.target = new_name
                 report.replaced.append((new_name, old, new_types[role].__name__))
@@ -220,6 +229,21 @@ def convert(
 def _set_submodule(root: nn.Module, name: str, module: nn.Module) -> None:
     parent_name, _, attribute = name.rpartition(".")
     setattr(root.get_submodule(parent_name) if parent_name else root, attribute, module)
+
+
+def _unused_name(name: str, *roots: nn.Module) -> str:
+    """``name_1``, ``name_2``, …: the first that no attribute of its parent in ``roots`` holds."""
+    parent_name, _, attribute = name.rpartition(".")
+    parents = []
+    for root in roots:
+        try:
+            parents.append(root.get_submodule(parent_name) if parent_name else root)
+        except AttributeError:
+            continue
+    index = 1
+    while any(hasattr(parent, f"{attribute}_{index}") for parent in parents):
+        index += 1
+    return f"{name}_{index}"
 
 
 def _rebuild(model: nn.Module, traced: fx.GraphModule) -> fx.GraphModule:

@@ -102,3 +102,47 @@ def test_untraceable_model_is_converted_in_place():
     converted, report = convert(model)
     assert converted is model and isinstance(model.act, AGLU) and not report.traced
     assert "could not trace" in str(report)
+
+
+class Aliased(nn.Module):
+    """One ReLU under two names; forward calls it by the second name only."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+        self.act = nn.ReLU()
+        self.act_alias = self.act
+
+    def forward(self, x):
+        return self.act_alias(self.lin(x))
+
+
+def test_an_instance_under_two_names_is_replaced_under_both():
+    model = Aliased()
+    converted, report = convert(model, activation_kwargs={"lambda_init": 1.0, "kappa_init": 1.0})
+    assert converted is model and [name for name, _, _ in report.replaced] == ["act"]
+    assert isinstance(model.act_alias, AGLU) and model.act_alias is model.act
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(model(x), F.silu(model.lin(x)))  # AGLU(λ = κ = 1) is SiLU
+
+
+class NameTaken(nn.Module):
+    """``relu`` is called twice and a different ``relu_1`` once: the split must not reuse it."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+        self.relu_1 = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu_1(self.relu(self.relu(x) - 1))
+
+
+def test_split_names_skip_names_already_taken():
+    converted, report = convert(NameTaken())
+    names = [name for name, _, _ in report.replaced]
+    assert sorted(names) == ["relu", "relu_1", "relu_2"] and report.shared == {"relu": 2}
+    called = [node.target for node in converted.graph.nodes if node.op == "call_module"]
+    assert sorted(called) == ["relu", "relu_1", "relu_2"]
+    modules = {id(converted.get_submodule(target)) for target in called}
+    assert len(modules) == 3 and all(isinstance(converted.get_submodule(t), AGLU) for t in called)
