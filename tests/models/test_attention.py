@@ -7,6 +7,7 @@ from torch.nn import functional as F
 
 from aglu.layers import APA
 from aglu.models import CBAM, GATES, SqueezeExcitation, create_gate
+from aglu.models.attention import ChannelGate
 
 
 def apa_reference(z, lambda_, kappa):
@@ -98,6 +99,77 @@ def test_cbam_matches_reference():
     expected = y * apa_reference(normed, spatial.gate.lambda_, spatial.gate.kappa)
 
     torch.testing.assert_close(cbam(x), expected)
+
+
+class FixedMaskDropout(nn.Module):
+    """Dropout with known masks: call k multiplies by ``masks[k] / (1 - p)``, as dropout does."""
+
+    def __init__(self, masks, p=0.5):
+        super().__init__()
+        self.masks, self.p, self.calls = masks, p, 0
+
+    def forward(self, x):
+        mask = self.masks[self.calls]
+        self.calls += 1
+        return x * mask / (1 - self.p)
+
+
+def random_masks(count, shape, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return [(torch.rand(shape, generator=generator) < 0.5).double() for _ in range(count)]
+
+
+def test_squeeze_excitation_drops_out_the_excitation_before_the_gate_in_training():
+    se = randomize_(SqueezeExcitation(4, reduction=2, gate_layer="apa")).double().train()
+    (mask,) = random_masks(1, (3, 4), seed=1)
+    assert 0 < mask.sum() < mask.numel()  # some units kept, some dropped
+    se.dropout = FixedMaskDropout([mask])
+    x = torch.randn(3, 4, 5, 6, dtype=torch.float64)
+
+    squeezed = layer_norm_reference(x.mean(dim=(2, 3)), se.norm.weight, se.norm.bias)
+    excitation = torch.clamp(squeezed @ se.fc1.weight.T, min=0) @ se.fc2.weight.T
+    dropped = excitation * mask / 0.5  # after fc2, before the gate
+    expected = x * apa_reference(dropped, se.gate.lambda_, se.gate.kappa)[:, :, None, None]
+
+    torch.testing.assert_close(se(x), expected)
+    assert se.dropout.calls == 1
+
+
+def test_squeeze_excitation_dropout_sits_between_fc2_and_the_gate():
+    se = SqueezeExcitation(8, reduction=2, gate_layer="apa").double().train()
+    seen = {}
+
+    def record(name):
+        def hook(module, inputs, output):
+            seen[name] = (inputs[0], output)
+
+        return hook
+
+    for name in ("fc2", "dropout", "gate"):
+        getattr(se, name).register_forward_hook(record(name))
+    se(torch.randn(2, 8, 3, 3, dtype=torch.float64))
+    assert seen["dropout"][0] is seen["fc2"][1]  # dropout takes fc2's output
+    assert seen["gate"][0] is seen["dropout"][1]  # and feeds the gate
+
+
+def test_cbam_channel_gate_drops_out_each_mlp_output_in_training():
+    channel = randomize_(ChannelGate(4, reduction=2, gate_layer="apa")).double().train()
+    masks = random_masks(2, (2, 4), seed=2)
+    assert not torch.equal(masks[0], masks[1])
+    channel.dropout = FixedMaskDropout(masks)
+    x = torch.randn(2, 4, 5, 5, dtype=torch.float64)
+
+    def mlp(pooled, mask):
+        normed = layer_norm_reference(pooled, channel.norm.weight, channel.norm.bias)
+        hidden = torch.clamp(normed @ channel.fc1.weight.T + channel.fc1.bias, min=0)
+        return (hidden @ channel.fc2.weight.T + channel.fc2.bias) * mask / 0.5
+
+    # Average-pooled branch first, each branch with its own mask, summed, then the gate.
+    logits = mlp(x.mean(dim=(2, 3)), masks[0]) + mlp(x.amax(dim=(2, 3)), masks[1])
+    expected = x * apa_reference(logits, channel.gate.lambda_, channel.gate.kappa)[:, :, None, None]
+
+    torch.testing.assert_close(channel(x), expected)
+    assert channel.dropout.calls == 2
 
 
 def test_cbam_structure():
