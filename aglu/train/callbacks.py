@@ -12,7 +12,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from aglu.train.module import LongTailModule, activation_parameters
 from aglu.train.run_folder import RunFolder
 
-__all__ = ["EpochRecorder", "ProgressBar", "StepTimer", "ValidateLastEpoch"]
+__all__ = ["EpochRecorder", "ProgressBar", "StepTimer", "TrainingStarted", "ValidateLastEpoch"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,20 @@ class StepTimer(L.Callback):
         self.total_wait += self.epoch_wait
         self.total_time += self.epoch_time
         self.total_images += self.epoch_images
+
+
+class TrainingStarted(L.Callback):
+    """Note when training begins (``started``): an error before it comes from the input.
+
+    ``on_train_start`` runs after the checkpoint is restored and the loaders are built, on a
+    fresh run and on a resumed one.
+    """
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = True
 
 
 class ProgressBar(TQDMProgressBar):

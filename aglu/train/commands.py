@@ -238,50 +238,64 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
                 f"{str(out)!r} already holds a finished run; pass another --out or --resume it"
             )
     _check_accelerator(config)
+    _check_batch_split(config)
     train_set, test_set = build_datasets(config.data)
     _check_model_matches_data(config, train_set)
     iif_offsets(train_set.class_counts, config.eval.iif)  # rejects a bad variant or empty class
-    return {
+    plan = {
         "config": config,
         "run_folder": run_folder,
+        "created": not run_folder.root.exists(),
         "checkpoint": checkpoint,
         "resume": resume is not None,
-        "train_set": train_set,
-        "test_set": test_set,
     }
+    return {**plan, **_build_parts(config, run_folder, train_set, test_set, checkpoint)}
 
 
-def _train(plan: dict[str, Any]) -> int:
+def _check_batch_split(config: Any) -> None:
+    """Each process loads ``data.batch_size / processes`` images: the split must be even."""
+    processes = config.trainer.devices * config.trainer.num_nodes
+    if config.data.batch_size % processes:
+        raise ValueError(
+            f"data.batch_size={config.data.batch_size} is not divisible by {processes} "
+            "processes (trainer.devices x trainer.num_nodes); pass a multiple of the process count"
+        )
+
+
+def _load_init_checkpoint(module: Any, path: str) -> None:
+    """Start from the weights of ``trainer.init_checkpoint``, naming the key when it fails."""
+    from aglu.train.module import load_initial_weights
+
+    try:
+        copied = load_initial_weights(module.model, path)
+    except USER_ERRORS as error:
+        raise type(error)(f"trainer.init_checkpoint={path!r}: {error}") from None
+    logger.info("initialised %d tensors from %s", copied, path)
+
+
+def _build_parts(
+    config: Any, run_folder: Any, train_set: Any, test_set: Any, checkpoint: dict | None
+) -> dict[str, Any]:
+    """The module, data module and trainer: built before any file is written, as they can fail."""
     import lightning as L
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from aglu.train.callbacks import EpochRecorder, ProgressBar, StepTimer
+    from aglu.train.callbacks import EpochRecorder, ProgressBar, StepTimer, TrainingStarted
     from aglu.train.datamodule import LongTailDataModule
-    from aglu.train.figures import draw_run_figures
-    from aglu.train.module import LongTailModule, load_initial_weights
+    from aglu.train.module import LongTailModule
 
-    config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
-    os.environ[RUN_DIR_ENV] = str(run_folder.root)
-    if _is_global_zero():
-        if checkpoint is not None:  # drop records of epochs the checkpoint does not hold
-            run_folder.keep_epochs_up_to(checkpoint["epoch"] + 1)
-        elif plan["resume"]:
-            logger.info(
-                "%s has no checkpoint yet: starting the run afresh from epoch 0", run_folder.root
-            )
-            run_folder.clear_results()
-        run_folder.create(config.dump())  # written again on resume: config.yaml matches the run
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    module = LongTailModule(config.to_dict(), plan["train_set"].class_counts)
+    module = LongTailModule(config.to_dict(), train_set.class_counts)
     if config.trainer.init_checkpoint and checkpoint is None:
-        copied = load_initial_weights(module.model, config.trainer.init_checkpoint)
-        logger.info("initialised %d tensors from %s", copied, config.trainer.init_checkpoint)
+        _load_init_checkpoint(module, config.trainer.init_checkpoint)
     data = LongTailDataModule(
-        plan["train_set"], plan["test_set"], config.data, config.eval, seed=config.trainer.seed
+        train_set, test_set, config.data, config.eval, seed=config.trainer.seed
     )
-    timer = StepTimer()
+    timer, started = StepTimer(), TrainingStarted()
     monitor = "val/top1_iif" if config.eval.iif else "val/top1"
     callbacks = [
+        started,
         timer,
         EpochRecorder(run_folder, timer),
         ModelCheckpoint(
@@ -301,10 +315,57 @@ def _train(plan: dict[str, Any]) -> int:
     ]
     if config.trainer.progress_bar:
         callbacks.insert(0, ProgressBar())  # before EpochRecorder: its line ends the bar's
-    trainer = _build_trainer(config, run_folder, callbacks, logs=True)
-    ckpt_path = str(run_folder.last_checkpoint) if checkpoint is not None else None
-    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
-    trainer.test(module, datamodule=data, verbose=False)
+    try:
+        trainer = _build_trainer(config, run_folder, callbacks, logs=True)
+    except MisconfigurationException as error:  # Lightning's own check of the trainer settings
+        raise ValueError(f"invalid trainer settings: {error}") from None
+    return {"module": module, "data": data, "trainer": trainer, "started": started}
+
+
+def _prepare_folder(plan: dict[str, Any]) -> None:
+    """Create the run folder, or trim a resumed one to what its checkpoint holds."""
+    config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
+    if checkpoint is not None:  # drop records of epochs the checkpoint does not hold
+        run_folder.keep_epochs_up_to(checkpoint["epoch"] + 1)
+    elif plan["resume"]:
+        logger.info(
+            "%s has no checkpoint yet: starting the run afresh from epoch 0", run_folder.root
+        )
+        run_folder.clear_results()
+    run_folder.create(config.dump())  # written again on resume: config.yaml matches the run
+
+
+def _undo_fresh_run(plan: dict[str, Any]) -> None:
+    """Remove what a fresh run wrote before training started (its folder, if this call made it)."""
+    import shutil
+
+    root = plan["run_folder"].root
+    if plan["resume"] or not _is_global_zero():
+        return
+    if plan["created"]:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for path in root.iterdir():  # an existing empty --out: empty it again
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _train(plan: dict[str, Any]) -> int:
+    from aglu.train.figures import draw_run_figures
+
+    config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
+    module, trainer = plan["module"], plan["trainer"]
+    os.environ[RUN_DIR_ENV] = str(run_folder.root)
+    try:
+        if _is_global_zero():
+            _prepare_folder(plan)
+        ckpt_path = str(run_folder.last_checkpoint) if checkpoint is not None else None
+        trainer.fit(module, datamodule=plan["data"], ckpt_path=ckpt_path)
+    except USER_ERRORS as error:
+        if plan["started"].started:  # not bad input: a failure while training
+            raise
+        _undo_fresh_run(plan)
+        return _fail("train", error)
+    trainer.test(module, datamodule=plan["data"], verbose=False)
     if not trainer.is_global_zero:
         return 0
 

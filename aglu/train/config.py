@@ -273,6 +273,7 @@ def _parse(sections: dict[str, Any], overrides: list[str]) -> TrainConfig:
 _CHOICES = {
     ("trainer", "accelerator"): ("cpu", "gpu", "cuda", "auto"),
     ("trainer", "precision"): ("32-true", "32", "bf16-mixed", "16-mixed", "64-true"),
+    ("trainer", "strategy"): ("auto", "ddp", "ddp_spawn", "ddp_find_unused_parameters_true"),
     ("optim", "name"): ("sgd", "adamw"),
     ("optim", "schedule"): ("cosine", "constant"),
 }

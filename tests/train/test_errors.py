@@ -169,3 +169,71 @@ def test_eval_best_before_any_validation(tmp_path: Path, capsys: pytest.CaptureF
     _fake_checkpoint(folder)
     assert eval_main([str(folder.root), "--checkpoint", "best"]) == 2
     assert "no validation epoch has run yet" in _one_line_error(capsys.readouterr().err)
+
+
+@requires_fashion_mnist
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["--trainer.strategy=dpp"], "trainer.strategy='dpp' is not one of auto, ddp"),
+        (["--eval.val_samples=5"], "subset size 5 < 10 classes"),
+        (["--trainer.init_checkpoint=NOPE"], "trainer.init_checkpoint="),
+        (["--data.batch_size=15", "--devices", "2"], "data.batch_size=15 is not divisible by 2"),
+        (["--data.cutmix_alpha=-1"], "cutmix_alpha=-1.0 must be finite and ≥ 0"),
+    ],
+)
+def test_bad_input_found_before_the_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, overrides: list[str], expected: str
+) -> None:
+    out = tmp_path / "run"
+    overrides = [arg.replace("NOPE", str(tmp_path / "nope")) for arg in overrides]
+    assert train_main([str(DEMO_CONFIG), "--out", str(out), *TINY, *overrides]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert expected in message
+    if "init_checkpoint" in expected:
+        assert f"{tmp_path / 'nope'}' not found" in message
+    assert not out.exists()
+
+
+@requires_fashion_mnist
+def test_lightning_trainer_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lightning
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    def refuse(**kwargs: object) -> None:
+        raise MisconfigurationException("`Trainer(devices=3)` is not valid here")
+
+    monkeypatch.setattr(lightning, "Trainer", refuse)
+    out = tmp_path / "run"
+    assert train_main([str(DEMO_CONFIG), "--out", str(out), *TINY]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert (
+        message
+        == "aglu train: error: invalid trainer settings: `Trainer(devices=3)` is not valid here"
+    )
+    assert not out.exists()
+
+
+@requires_fashion_mnist
+@pytest.mark.parametrize("out_exists", [False, True])
+def test_bad_input_found_by_lightning_removes_the_new_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, out_exists: bool
+) -> None:
+    # a check that only fails once fit has begun, before training: the safety net
+    from aglu.train.datamodule import LongTailDataModule
+
+    def refuse(self: LongTailDataModule) -> None:
+        raise ValueError("data.sampler cannot shard these images")
+
+    monkeypatch.setattr(LongTailDataModule, "train_dataloader", refuse)
+    out = tmp_path / "run"
+    if out_exists:
+        out.mkdir()
+    assert train_main([str(DEMO_CONFIG), "--out", str(out), "--epochs", "1", *TINY]) == 2
+    assert _one_line_error(capsys.readouterr().err) == (
+        "aglu train: error: data.sampler cannot shard these images"
+    )
+    assert out.exists() == out_exists
+    assert not out.exists() or list(out.iterdir()) == []
