@@ -38,6 +38,15 @@ def render_activation(payload: dict) -> str:
         f"Median of {settings.get('repeats', '?')} forward + backward passes after "
         f"{settings.get('warmup', '?')} warm-up ones, all cases timed in turns in one process."
     )
+    if "lambda" in settings:  # results written since every case got the same parameters
+        ranges = settings.get("per_channel_ranges", {})
+        per_channel = ", ".join(
+            f"{symbol} ~ U({low:g}, {high:g})"
+            for symbol, (low, high) in zip(("λ", "κ"), ranges.values(), strict=False)
+        )
+        note += f" Every AGLU case has λ = {settings['lambda']:g}, κ = {settings['kappa']:g}" + (
+            f" (per channel: {per_channel}, one seeded draw)." if per_channel else "."
+        )
     return "\n\n".join([format_table(payload["rows"]), f"{note} {machine_line(payload)}"])
 
 
@@ -50,12 +59,21 @@ def _model_rows(value: str, unit: str) -> Callable[[dict], str]:
     return render
 
 
+def render_throughput(payload: dict) -> str:
+    """The training-throughput table, then the verdict on issue 5's cost goal when recorded."""
+    from aglu.bench.throughput import goal_line
+
+    table = _model_rows("images_per_s", "images/s")(payload)
+    goal = payload.get("goal")
+    return table if goal is None else f"{table}\n\n{goal_line(goal)}"
+
+
 # table name -> (results file under benchmarks/results/, renderer of its JSON payload)
 TABLES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "activation": ("activation.json", render_activation),
     "activation_conv": ("activation_conv.json", render_activation),  # the issue-5 conv shapes
     "activation_tokens": ("activation_tokens.json", render_activation),  # (N, T, C), channel_dim -1
-    "throughput": ("throughput.json", _model_rows("images_per_s", "images/s")),
+    "throughput": ("throughput.json", render_throughput),
     "latency": ("latency.json", _model_rows("median_ms", "median ms")),
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -15,6 +15,7 @@ from aglu.bench.records import machine_info, write_results
 
 __all__ = [
     "machine_info",
+    "quartiles",
     "saved_tensor_bytes",
     "summarize",
     "synchronize",
@@ -60,6 +61,23 @@ def time_interleaved(
             synchronize(device)
             samples[name].append(time.perf_counter() - start)
     return samples
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """The 25th percentile, the median and the 75th percentile (inclusive method).
+
+    Example:
+        >>> quartiles([4.0, 1.0, 3.0, 2.0, 5.0])
+        (2.0, 3.0, 4.0)
+        >>> quartiles([7.0])
+        (7.0, 7.0, 7.0)
+    """
+    if not values:
+        raise ValueError("quartiles needs at least one value; got none")
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, statistics.median(values), high
 
 
 def summarize(seconds: list[float]) -> dict[str, float]:

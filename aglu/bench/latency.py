@@ -24,7 +24,7 @@ from aglu.bench.throughput import (
     benchmark_parser,
     build_model,
     format_rows,
-    ratios_per_round,
+    ratio_quartiles,
 )
 
 __all__ = ["LATENCY_CASES", "latency_main", "measure_latency"]
@@ -62,26 +62,32 @@ def measure_latency(
     """Median ms per batch-1 forward pass of ``case`` per pair, with the ratio to ReLU + sigmoid.
 
     Returns:
-        One row per pair: the case's fields, ``pair``, ``median_ms``, ``p10_ms``, ``p90_ms``
-        (deciles of the samples) and ``ratio_to_baseline`` (latency over ReLU + sigmoid's, the
-        median of per-round ratios; None when the baseline was not run).
+        One row per pair: the case's fields, ``pair``, ``samples_ms`` (every sample, in the
+        order taken), ``median_ms``, ``p10_ms``, ``p90_ms`` (deciles of the samples),
+        ``ratio_to_baseline`` (latency over ReLU + sigmoid's, the median of per-round ratios;
+        None when the baseline was not run) and ``ratio_p25``, ``ratio_p75`` (the quartiles of
+        those per-round ratios).
     """
     device = torch.device(device)
     calls = {pair: _inference_call(build_model(case, pair, device), case, device) for pair in pairs}
     samples = time_interleaved(calls, warmup=warmup, repeats=repeats, device=device)
-    ratios = ratios_per_round(samples, BASELINE, higher_is_better=False)
+    ratios = ratio_quartiles(samples, BASELINE, higher_is_better=False)
     rows = []
     for pair, times in samples.items():
         milliseconds = [1e3 * t for t in times]
         deciles = statistics.quantiles(milliseconds, n=10) if len(times) > 1 else milliseconds * 9
+        low, ratio, high = ratios[pair] or (None, None, None)
         rows.append(
             {
                 **asdict(case),
                 "pair": pair,
+                "samples_ms": milliseconds,
                 "median_ms": statistics.median(milliseconds),
                 "p10_ms": deciles[0],
                 "p90_ms": deciles[-1],
-                "ratio_to_baseline": ratios[pair],
+                "ratio_to_baseline": ratio,
+                "ratio_p25": low,
+                "ratio_p75": high,
             }
         )
     return rows
