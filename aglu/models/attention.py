@@ -3,7 +3,8 @@
 With ``gate_layer="apa"`` these are the paper's gate blocks: the squeezed vector is LayerNorm-ed,
 the excitation MLP ends in dropout 0.1, and an APA (λ ~ U(0, 1), κ ~ U(−1, 0)) replaces the
 sigmoid. With ``gate_layer="sigmoid"`` the block keeps the same structure and only the gate
-changes, so that comparing the two measures the gate alone.
+changes, so that comparing the two measures the gate alone. ``SqueezeExcitation(style="hu")``
+is Hu et al.'s original block instead (biases, no LayerNorm, no dropout).
 """
 
 from __future__ import annotations
@@ -22,15 +23,20 @@ __all__ = [
     "ATTENTIONS",
     "CBAM",
     "GATES",
+    "SE_STYLES",
     "ChannelGate",
     "SpatialGate",
     "SqueezeExcitation",
     "attention_factory",
     "check_gate",
+    "check_se_style",
     "create_gate",
 ]
 
 GATES = ("apa", "sigmoid")
+# "paper": the APA paper's SE block (LayerNorm, bias-free linears, dropout 0.1);
+# "hu": Hu et al.'s (biases, no LayerNorm, no dropout).
+SE_STYLES = ("paper", "hu")
 # The paper's ResNet code starts its attention gates decreasing in z: κ ~ U(−1, 0).
 APA_GATE_INIT: dict[str, Any] = {"lambda_init": (0.0, 1.0), "kappa_init": (-1.0, 0.0)}
 
@@ -66,6 +72,12 @@ def create_gate(gate_layer: GateLayer = "sigmoid", **gate_kwargs: Any) -> nn.Mod
     return create_activation(layer, **gate_kwargs)
 
 
+def check_se_style(style: str) -> None:
+    """Raise ``ValueError`` unless ``style`` is one of :data:`SE_STYLES`."""
+    if not (isinstance(style, str) and style in SE_STYLES):
+        raise ValueError(f"unknown SE style {style!r}; use one of {list(SE_STYLES)}")
+
+
 def _hidden_channels(channels: int, reduction: int) -> int:
     if not isinstance(reduction, int) or reduction < 1:
         raise ValueError(f"reduction={reduction!r} must be a positive int, e.g. 16 or 4")
@@ -79,20 +91,27 @@ class SqueezeExcitation(nn.Module):
         s = \mathrm{gate}(\mathrm{Dropout}(W_2\,\mathrm{ReLU}(W_1\,
             \mathrm{LN}(\mathrm{mean}_{hw} x)))),\qquad y = x \cdot s
 
+    With ``style="hu"``: :math:`s = \mathrm{gate}(W_2\,\mathrm{ReLU}(W_1 \mathrm{mean}_{hw} x
+    + b_1) + b_2)`.
+
     Args:
         channels: C, the number of input channels.
         reduction: r; the hidden layer has ``C // r`` units. Default: 16.
         gate_layer: ``"apa"`` (the paper's), ``"sigmoid"`` or an ``nn.Module`` class.
         gate_kwargs: overrides of the APA gate's init (default :data:`APA_GATE_INIT`).
-        dropout: dropout probability after the excitation MLP. Default: 0.1.
+        dropout: dropout probability after the excitation MLP. Default: ``None``, 0.1 for the
+            paper's block and 0 for Hu et al.'s.
+        style: ``"paper"`` (LayerNorm, bias-free linears, dropout) or ``"hu"`` (Hu et al.'s:
+            linears with biases, no LayerNorm, no dropout). Default: ``"paper"``.
 
     Shape:
         - Input: :math:`(N, C, H, W)`. Output: the same.
 
     .. note::
-        Hu et al.'s original block has biases and no LayerNorm or dropout. Here both gates share the
-        paper's structure (LayerNorm, bias-free linears, dropout), so a sigmoid-vs-APA comparison
-        changes nothing but the gate.
+        By default both gates share the paper's structure (LayerNorm, bias-free linears, dropout),
+        so a sigmoid-vs-APA comparison changes nothing but the gate; a sigmoid SE model is then
+        not Hu et al.'s. ``style="hu"`` with the sigmoid gate is Hu et al.'s block (with
+        ``norm`` and ``dropout`` left as parameter-free no-ops).
 
     Example:
         >>> se = SqueezeExcitation(32, reduction=4, gate_layer="apa")
@@ -106,14 +125,20 @@ class SqueezeExcitation(nn.Module):
         reduction: int = 16,
         gate_layer: GateLayer = "sigmoid",
         gate_kwargs: Mapping[str, Any] | None = None,
-        dropout: float = 0.1,
+        dropout: float | None = None,
+        style: str = "paper",
     ) -> None:
         super().__init__()
+        check_se_style(style)
         hidden = _hidden_channels(channels, reduction)
-        self.norm = nn.LayerNorm(channels)
-        self.fc1 = nn.Linear(channels, hidden, bias=False)
+        paper = style == "paper"
+        if dropout is None:
+            dropout = 0.1 if paper else 0.0
+        self.style = style
+        self.norm = nn.LayerNorm(channels) if paper else nn.Identity()
+        self.fc1 = nn.Linear(channels, hidden, bias=not paper)
         self.act = nn.ReLU()
-        self.fc2 = nn.Linear(hidden, channels, bias=False)
+        self.fc2 = nn.Linear(hidden, channels, bias=not paper)
         self.dropout = nn.Dropout(dropout)
         self.gate = create_gate(gate_layer, **(gate_kwargs or {}))
 
@@ -121,6 +146,9 @@ class SqueezeExcitation(nn.Module):
         squeezed = self.norm(x.mean(dim=(2, 3)))  # (N, C)
         excitation = self.dropout(self.fc2(self.act(self.fc1(squeezed))))
         return x * self.gate(excitation)[:, :, None, None]
+
+    def extra_repr(self) -> str:
+        return f"style={self.style!r}"
 
 
 class ChannelGate(nn.Module):
@@ -229,12 +257,28 @@ def attention_factory(
     reduction: int,
     gate_layer: GateLayer,
     gate_kwargs: Mapping[str, Any] | None,
+    se_style: str = "paper",
 ) -> Callable[[int], nn.Module] | None:
-    """A ``channels -> block`` builder for the named attention (``None``: no attention)."""
+    """A ``channels -> block`` builder for the named attention (``None``: no attention).
+
+    ``se_style`` is :class:`SqueezeExcitation`'s ``style``; other attentions accept only its
+    default, ``"paper"``.
+    """
+    check_se_style(se_style)
+    if attention is not None and attention not in ATTENTIONS:
+        raise ValueError(f"unknown attention {attention!r}; use None or one of {list(ATTENTIONS)}")
+    if se_style != "paper" and attention != "se":
+        raise ValueError(
+            f"se_style={se_style!r} applies to attention='se' only (got attention={attention!r}); "
+            "leave se_style at 'paper' or use attention='se'"
+        )
     if attention is None:
         return None
-    if attention not in ATTENTIONS:
-        raise ValueError(f"unknown attention {attention!r}; use None or one of {list(ATTENTIONS)}")
+    style = {"style": se_style} if attention == "se" else {}
     return partial(
-        ATTENTIONS[attention], reduction=reduction, gate_layer=gate_layer, gate_kwargs=gate_kwargs
+        ATTENTIONS[attention],
+        reduction=reduction,
+        gate_layer=gate_layer,
+        gate_kwargs=gate_kwargs,
+        **style,
     )

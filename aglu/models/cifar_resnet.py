@@ -103,6 +103,9 @@ class CifarResNet(nn.Module):
         reduction: the attention MLP's reduction r. Default: 4.
         act_kwargs: arguments for every APA/AGLU activation (e.g. ``kappa_init``).
         gate_kwargs: arguments for every APA gate (default λ ~ U(0, 1), κ ~ U(−1, 0)).
+        se_style: the SE block, ``"paper"`` (the APA paper's: LayerNorm, bias-free, dropout 0.1,
+            for either gate) or ``"hu"`` (Hu et al.'s: biases, no LayerNorm, no dropout); see
+            :class:`~aglu.models.SqueezeExcitation`. Only with ``attention="se"``.
 
     Shape:
         - Input: :math:`(N, \text{in\_chans}, H, W)`. Output: :math:`(N, \text{num\_classes})`.
@@ -128,12 +131,13 @@ class CifarResNet(nn.Module):
         reduction: int = 4,
         act_kwargs: Mapping[str, Any] | None = None,
         gate_kwargs: Mapping[str, Any] | None = None,
+        se_style: str = "paper",
     ) -> None:
         super().__init__()
         if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
             raise ValueError(f"depth={depth!r} must be 6n + 2 with n ≥ 1, e.g. 20, 32, 56, 110")
         blocks_per_stage = (depth - 2) // 6
-        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs)
+        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs, se_style)
         block = partial(
             BasicBlock, act_layer=act_layer, act_kwargs=act_kwargs, attention_layer=attention_layer
         )

@@ -89,6 +89,9 @@ class ResNet(nn.Module):
         width_per_group: channels per group at 64 planes (4 for 32×4d). Default: 64.
         act_kwargs: arguments for every APA/AGLU activation (e.g. ``kappa_init=(1.0, 1.3)``).
         gate_kwargs: arguments for every APA gate (default λ ~ U(0, 1), κ ~ U(−1, 0)).
+        se_style: the SE block, ``"paper"`` (the APA paper's: LayerNorm, bias-free, dropout 0.1,
+            for either gate) or ``"hu"`` (Hu et al.'s: biases, no LayerNorm, no dropout); see
+            :class:`~aglu.models.SqueezeExcitation`. Only with ``attention="se"``.
 
     Shape:
         - Input: :math:`(N, \text{in\_chans}, H, W)`, H and W at least 32.
@@ -111,11 +114,12 @@ class ResNet(nn.Module):
         width_per_group: int = 64,
         act_kwargs: Mapping[str, Any] | None = None,
         gate_kwargs: Mapping[str, Any] | None = None,
+        se_style: str = "paper",
     ) -> None:
         super().__init__()
         if len(layers) != 4 or any(not isinstance(n, int) or n < 1 for n in layers):
             raise ValueError(f"layers={layers!r} must be four positive ints, e.g. (3, 4, 6, 3)")
-        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs)
+        attention_layer = attention_factory(attention, reduction, gate_layer, gate_kwargs, se_style)
         block = partial(
             Bottleneck,
             groups=groups,

@@ -67,7 +67,8 @@ def create(
         gate_layer: the attention gate of SE / CBAM models, ``"sigmoid"`` or ``"apa"``.
         head: ``"linear"``, ``"cosine"`` (scale 16) or ``"learnable_cosine"``.
         kwargs: further arguments of the model class (:class:`CifarResNet` or :class:`ResNet`),
-            e.g. ``act_kwargs``, ``gate_kwargs``, ``reduction``.
+            e.g. ``act_kwargs``, ``gate_kwargs``, ``reduction``, ``se_style="hu"`` (Hu et al.'s
+            SE block instead of the paper's).
 
     Raises:
         ValueError: an unknown model, activation, gate or head name (the message lists the known

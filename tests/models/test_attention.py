@@ -7,7 +7,7 @@ from torch.nn import functional as F
 
 from aglu.layers import APA
 from aglu.models import CBAM, GATES, SqueezeExcitation, create_gate
-from aglu.models.attention import ChannelGate
+from aglu.models.attention import ChannelGate, attention_factory
 
 
 def apa_reference(z, lambda_, kappa):
@@ -181,6 +181,39 @@ def test_cbam_structure():
     assert isinstance(spatial.bn, nn.BatchNorm2d)
     assert isinstance(channel.gate, APA) and isinstance(spatial.gate, APA)
     assert channel.gate is not spatial.gate
+
+
+def test_hu_style_squeeze_excitation_structure():
+    se = SqueezeExcitation(64, reduction=16, style="hu")
+    assert isinstance(se.norm, nn.Identity)
+    assert se.fc1.weight.shape == (4, 64) and se.fc1.bias.shape == (4,)
+    assert se.fc2.weight.shape == (64, 4) and se.fc2.bias.shape == (64,)
+    assert se.dropout.p == 0.0 and isinstance(se.gate, nn.Sigmoid)
+    # fc1 (64·4 + 4) + fc2 (4·64 + 64): no LayerNorm parameters.
+    assert sum(p.numel() for p in se.parameters()) == 580
+    assert "style='hu'" in repr(se)
+    assert SqueezeExcitation(64, style="hu", dropout=0.2).dropout.p == 0.2
+
+
+def test_hu_style_squeeze_excitation_matches_reference_in_training():
+    se = randomize_(SqueezeExcitation(4, reduction=2, style="hu")).double().train()
+    x = torch.randn(3, 4, 5, 6, dtype=torch.float64)
+
+    # Hu et al.: s = σ(W2 ReLU(W1 z + b1) + b2) on the plain mean; no LayerNorm, no dropout.
+    hidden = torch.clamp(x.mean(dim=(2, 3)) @ se.fc1.weight.T + se.fc1.bias, min=0)
+    gate = 1 / (1 + torch.exp(-(hidden @ se.fc2.weight.T + se.fc2.bias)))
+    expected = x * gate[:, :, None, None]
+
+    torch.testing.assert_close(se(x), expected)
+
+
+def test_unknown_se_style_and_hu_style_without_se_are_value_errors():
+    with pytest.raises(ValueError, match="unknown SE style 'timm'"):
+        SqueezeExcitation(8, style="timm")
+    with pytest.raises(ValueError, match="se_style='hu' applies to attention='se' only"):
+        attention_factory("cbam", 16, "sigmoid", None, se_style="hu")
+    assert attention_factory(None, 16, "sigmoid", None) is None
+    assert attention_factory("se", 16, "sigmoid", None, se_style="hu")(32).style == "hu"
 
 
 def test_unknown_gate_lists_the_known_ones():

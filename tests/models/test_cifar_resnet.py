@@ -40,6 +40,16 @@ def test_se_and_cbam_resnet32_add_their_gates_parameters():
     assert num_params(aglu) == 478_714 + 2 * 31 + 2 * 15
 
 
+def test_hu_style_se_resnet32_has_biases_and_no_layer_norm():
+    # Hu et al.'s block, r = 4: C → C/4 → C with biases (2 · C · C/4 + C/4 + C) per block.
+    hu_extra = sum(2 * c * c // 4 + c // 4 + c for c in BLOCK_CHANNELS)
+    model = create("se_resnet32", 10, se_style="hu")
+    assert num_params(model) == PLAIN_RESNET32 + hu_extra == 478_294
+    assert isinstance(model.layer3[0].attention.norm, nn.Identity)
+    with pytest.raises(ValueError, match="se_style='hu' applies to attention='se' only"):
+        create("cbam_resnet32", 10, se_style="hu")
+
+
 def test_every_activation_is_its_own_module():
     model = create("resnet32", 10, act_layer="aglu")
     activations = [m for m in model.modules() if isinstance(m, AGLU)]
