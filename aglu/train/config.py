@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -282,10 +283,35 @@ _POSITIVE = [
     ("trainer", "devices"),
     ("trainer", "num_nodes"),
     ("trainer", "eval_every_n_epochs"),
+    ("trainer", "log_every_n_steps"),
     ("data", "batch_size"),
+    ("data", "repeats"),
     ("eval", "batch_size"),
+    ("eval", "num_bins"),
     ("model", "num_classes"),
 ]
+# Keys that may be None, else at least 1.
+_POSITIVE_OR_NONE = [
+    ("trainer", "num_threads"),
+    ("eval", "val_samples"),
+    ("eval", "test_samples"),
+]
+# (section, key) -> the valid range [low, high); None is always accepted.
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("optim", "momentum"): (0.0, 1.0),
+    ("optim", "weight_decay"): (0.0, math.inf),
+    ("optim", "warmup_epochs"): (0.0, math.inf),
+    ("optim", "min_lr"): (0.0, math.inf),
+    ("loss", "label_smoothing"): (0.0, 1.0),
+    ("loss", "drw_start_epoch"): (0.0, math.inf),
+    ("data", "mixup_alpha"): (0.0, math.inf),
+    ("data", "cutmix_alpha"): (0.0, math.inf),
+    ("data", "num_workers"): (0.0, math.inf),
+    ("trainer", "ema_decay"): (0.0, 1.0),
+    ("trainer", "gradient_clip_val"): (0.0, math.inf),
+    ("eval", "many_threshold"): (0.0, math.inf),
+    ("eval", "few_threshold"): (0.0, math.inf),
+}
 
 
 def _registered_names() -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
@@ -321,12 +347,28 @@ def _check_values(config: TrainConfig) -> None:
         value = getattr(getattr(config, section), key)
         if (value.lower() if any_case else value) not in names:
             raise ValueError(f"{section}.{key}={value!r} is not one of {', '.join(names)}")
-    for section, key in _POSITIVE:
+    for section, key in _POSITIVE + _POSITIVE_OR_NONE:
         value = getattr(getattr(config, section), key)
+        if value is None and (section, key) in _POSITIVE_OR_NONE:
+            continue
         if value < 1:
-            raise ValueError(f"{section}.{key}={value!r} must be at least 1")
-    if config.data.num_workers < 0:
-        raise ValueError(f"data.num_workers={config.data.num_workers} must be 0 or more")
+            none = " (or null)" if (section, key) in _POSITIVE_OR_NONE else ""
+            raise ValueError(f"{section}.{key}={value!r} must be at least 1{none}")
+    for (section, key), (low, high) in _RANGES.items():
+        value = getattr(getattr(config, section), key)
+        if value is not None and not low <= value < high:
+            valid = (
+                f"finite and at least {low:g}" if high == math.inf else f"in [{low:g}, {high:g})"
+            )
+            raise ValueError(f"{section}.{key}={value!r} must be {valid}")
+    if not 0 < config.optim.lr < math.inf:
+        raise ValueError(f"optim.lr={config.optim.lr!r} must be finite and greater than 0")
+    evaluation = config.eval
+    if evaluation.few_threshold > evaluation.many_threshold:
+        raise ValueError(
+            f"eval.few_threshold={evaluation.few_threshold} must be at most "
+            f"eval.many_threshold={evaluation.many_threshold}"
+        )
 
 
 def _read_yaml(path: Path) -> Any:

@@ -96,6 +96,50 @@ def test_bad_values_name_the_key(override: str, message: str) -> None:
         load_config(None, [override])
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("--eval.num_bins=0", "eval.num_bins=0 must be at least 1"),
+        ("--trainer.ema_decay=1.5", "trainer.ema_decay=1.5 must be in [0, 1)"),
+        ("--trainer.ema_decay=1", "trainer.ema_decay=1.0 must be in [0, 1)"),
+        ("--optim.warmup_epochs=-3", "optim.warmup_epochs=-3.0 must be finite and at least 0"),
+        ("--optim.lr=-1", "optim.lr=-1.0 must be finite and greater than 0"),
+        ("--optim.lr=0", "optim.lr=0.0 must be finite and greater than 0"),
+        ("--optim.min_lr=-0.1", "optim.min_lr=-0.1 must be finite and at least 0"),
+        ("--optim.momentum=1.2", "optim.momentum=1.2 must be in [0, 1)"),
+        ("--optim.weight_decay=-1", "optim.weight_decay=-1.0 must be finite and at least 0"),
+        ("--loss.label_smoothing=1", "loss.label_smoothing=1.0 must be in [0, 1)"),
+        ("--data.mixup_alpha=-1", "data.mixup_alpha=-1.0 must be finite and at least 0"),
+        ("--data.cutmix_alpha=.inf", "data.cutmix_alpha=inf must be finite and at least 0"),
+        ("--data.repeats=0", "data.repeats=0 must be at least 1"),
+        ("--data.num_workers=-1", "data.num_workers=-1 must be finite and at least 0"),
+        ("--eval.val_samples=0", "eval.val_samples=0 must be at least 1 (or null)"),
+        ("--eval.test_samples=-5", "eval.test_samples=-5 must be at least 1 (or null)"),
+        ("--trainer.log_every_n_steps=0", "trainer.log_every_n_steps=0 must be at least 1"),
+        ("--trainer.num_threads=0", "trainer.num_threads=0 must be at least 1 (or null)"),
+        ("--trainer.gradient_clip_val=-1", "trainer.gradient_clip_val=-1.0 must be finite and"),
+        (
+            "--eval.few_threshold=200",
+            "eval.few_threshold=200 must be at most eval.many_threshold=100",
+        ),
+    ],
+)
+def test_values_out_of_range_name_key_value_and_range(override: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        load_config(None, [override])
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_values_at_the_ends_of_their_ranges_are_accepted() -> None:
+    overrides = ["--trainer.ema_decay=0.9999", "--optim.warmup_epochs=0", "--data.mixup_alpha=0"]
+    overrides += ["--eval.few_threshold=100", "--eval.val_samples=null", "--optim.lr=1e-6"]
+    config = load_config(None, [*overrides, "--trainer.gradient_clip_val=0"])
+    assert config.trainer.ema_decay == 0.9999
+    assert (config.eval.few_threshold, config.eval.many_threshold) == (100, 100)
+    assert config.eval.val_samples is None and config.optim.lr == 1e-6
+
+
 def test_missing_config_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
         load_config(tmp_path / "nope.yaml")
