@@ -8,7 +8,9 @@ Every run is one ``aglu train`` subprocess writing its own run folder under the 
 
 The study is resumable: a run whose ``metrics.json`` exists is skipped, one that stopped after
 writing ``checkpoints/last.ckpt`` is resumed with ``aglu train --resume RUN_DIR``, and one that
-stopped earlier is started again from scratch.
+stopped earlier is started again from scratch. Several ``aglu study`` processes may share one
+study folder (say, one per variant): ``study.json`` always aggregates every finished run folder
+under it, written under a lock, so the last writer never drops another process's runs.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ import json
 import logging
 import math
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from aglu.bench.records import machine_info, write_results
 from aglu.bench.study_table import aggregate_runs, format_study_table
@@ -49,6 +55,7 @@ DEFAULT_CONFIG = "configs/fashion_mnist_lt.yaml"
 # An alternative command for `aglu train` (split like a shell line); tests point it at a fake.
 TRAIN_COMMAND_ENV = "AGLU_STUDY_TRAIN_COMMAND"
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
+RUN_NAME = re.compile(r"^(?P<variant>.+)-(?P<profile>[^-]+)-seed(?P<seed>-?\d+)$")
 
 
 @dataclass(frozen=True)
@@ -158,14 +165,52 @@ def _run_one(
     return code, time.perf_counter() - start
 
 
-def _check_same_budget(run: StudyRun, metrics: dict | None, epochs: int | None) -> None:
-    """Refuse to mix a run finished with another epoch count into this study's means."""
-    if metrics is None or epochs is None or metrics.get("epochs") in (None, epochs):
+def resolve_epochs(config: str, epochs: int | None, extra: Sequence[str]) -> tuple[int | None, str]:
+    """The epoch count every run trains for, and where it comes from.
+
+    ``--epochs`` first, then an ``--epochs``/``--trainer.epochs`` among the arguments passed on
+    to ``aglu train``, then the config's ``trainer.epochs``; (None, "") when none states it (the
+    engine's default then applies, and the first finished run sets the budget).
+
+    Example:
+        >>> resolve_epochs("missing.yaml", None, ["--trainer.epochs=7"])
+        (7, '--trainer.epochs=7 was passed to aglu train')
+    """
+    if epochs is not None:
+        return epochs, f"--epochs {epochs} was asked"
+    for index, item in enumerate(extra):
+        flag, has_value, value = item.partition("=")
+        if flag in ("--epochs", "--trainer.epochs"):
+            if not has_value and index + 1 < len(extra):
+                value = extra[index + 1]
+            return int(value), f"{flag}={value} was passed to aglu train"
+    path = Path(config)
+    sections = yaml.safe_load(path.read_text()) if path.is_file() else None
+    trainer = (sections or {}).get("trainer") if isinstance(sections, dict) else None
+    if isinstance(trainer, dict) and trainer.get("epochs") is not None:
+        return int(trainer["epochs"]), f"trainer.epochs is {trainer['epochs']} in {config}"
+    return None, ""
+
+
+def _check_same_budget(
+    run: StudyRun, metrics: dict | None, budget: dict[str, int | str | None]
+) -> None:
+    """Refuse to mix a run finished with another epoch count into this study's means.
+
+    ``budget`` holds ``epochs`` and ``source`` from :func:`resolve_epochs`; when neither states
+    a count, the first finished run seen sets it for the others.
+    """
+    finished = None if metrics is None else metrics.get("epochs")
+    if finished is None:
         return
-    raise ValueError(
-        f"{run.name} in this study folder finished with {metrics['epochs']} epochs but "
-        f"--epochs {epochs} was asked; pass another --out for a new budget"
-    )
+    if budget["epochs"] is None:
+        budget["epochs"] = finished
+        budget["source"] = f"{run.name} finished with {finished}"
+    if finished != budget["epochs"]:
+        raise ValueError(
+            f"{run.name} in this study folder finished with {finished} epochs but "
+            f"{budget['source']}; pass another --out for a new budget"
+        )
 
 
 def _previous_wall_times(path: Path) -> dict[str, float]:
@@ -240,11 +285,13 @@ def run_study(argv: Sequence[str]) -> int:
 
     summary_path = args.out / "study.json"
     wall_times = _previous_wall_times(summary_path)
+    epochs, source = resolve_epochs(args.config, args.epochs, extra)
+    budget: dict[str, int | str | None] = {"epochs": epochs, "source": source}
     records, failed = [], []
     for index, run in enumerate(runs, 1):
         run_dir = args.out / run.name
         metrics = _read_metrics(run_dir)
-        _check_same_budget(run, metrics, args.epochs)
+        _check_same_budget(run, metrics, budget)
         if metrics is None and args.report_only:
             logger.info("[%d/%d] %s: not finished, left out", index, len(runs), run.name)
         elif metrics is None:
@@ -255,25 +302,9 @@ def run_study(argv: Sequence[str]) -> int:
             if code != 0 or metrics is None:
                 failed.append(run.name)
                 logger.error("%s failed (exit %d); see %s", run.name, code, args.out / "logs")
-        records.append(
-            {
-                "name": run.name,
-                "variant": run.variant,
-                "profile": run.profile,
-                "rho": run.rho,
-                "imbalance_factor": run.imbalance_factor,
-                "seed": run.seed,
-                "run_dir": str(run_dir),
-                # runs trained by a parallel invocation have no wall time here: use the
-                # engine's own training time, the larger part of it
-                "wall_s": wall_times.get(run.name) or (metrics or {}).get("train_time_s"),
-                "metrics": metrics,
-            }
-        )
-        payload = _summary(args, records, len(runs), extra)
-        write_results(summary_path, payload)
-        if args.results is not None:
-            write_results(args.results, payload)
+            _check_same_budget(run, metrics, budget)
+        records.append(_record(run, run_dir, metrics, wall_times.get(run.name)))
+        payload = _write_summary(args, records, runs, extra, budget)
 
     logger.info("%s", format_study_table(payload["aggregate"]))
     if failed:
@@ -281,17 +312,104 @@ def run_study(argv: Sequence[str]) -> int:
     return 1 if failed else 0
 
 
+def _record(run: StudyRun, run_dir: Path, metrics: dict | None, wall_s: float | None) -> dict:
+    """One run's entry in study.json."""
+    return {
+        "name": run.name,
+        "variant": run.variant,
+        "profile": run.profile,
+        "rho": run.rho,
+        "imbalance_factor": run.imbalance_factor,
+        "seed": run.seed,
+        "run_dir": str(run_dir),
+        # runs trained by a parallel invocation have no wall time here: use the engine's own
+        # training time, the larger part of it
+        "wall_s": wall_s or (metrics or {}).get("train_time_s"),
+        "metrics": metrics,
+    }
+
+
+def finished_run_folders(out: Path, skip: set[str] = frozenset()) -> list[StudyRun]:
+    """The runs under ``out`` whose folder holds a ``metrics.json``, in plan order.
+
+    Folders named otherwise than ``<variant>-<profile>-seed<S>`` with a known variant and
+    profile, and the names in ``skip``, are left out.
+    """
+    found = []
+    for path in out.iterdir() if out.is_dir() else []:
+        match = RUN_NAME.match(path.name)
+        if match is None or path.name in skip or not (path / "metrics.json").is_file():
+            continue
+        if match["variant"] in VARIANTS and match["profile"] in PROFILES:
+            found.append(StudyRun(match["variant"], match["profile"], int(match["seed"])))
+    variants, profiles = list(VARIANTS), list(PROFILES)
+    return sorted(
+        found,
+        key=lambda run: (profiles.index(run.profile), run.seed, variants.index(run.variant)),
+    )
+
+
+@contextmanager
+def _study_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out/.study.lock`` (a no-op where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the unique temporary files still keep study.json whole
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / ".study.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_summary(
+    args: argparse.Namespace,
+    records: list[dict],
+    planned: Sequence[StudyRun],
+    extra: Sequence[str],
+    budget: dict[str, int | str | None],
+) -> dict:
+    """Write study.json (and the --results copy) from this invocation's runs and every other
+    finished run folder under --out, scanned under the study's lock; returns the payload."""
+    summary_path = args.out / "study.json"
+    with _study_lock(args.out):
+        wall_times = _previous_wall_times(summary_path)
+        others, scanned_budget = [], dict(budget)  # other runs never set this invocation's budget
+        for run in finished_run_folders(args.out, {run.name for run in planned}):
+            metrics = _read_metrics(args.out / run.name)
+            try:
+                _check_same_budget(run, metrics, scanned_budget)
+            except ValueError as error:
+                logger.warning("left out of the aggregate: %s", error)
+                continue
+            others.append(_record(run, args.out / run.name, metrics, wall_times.get(run.name)))
+        payload = _summary(args, [*records, *others], len(planned) + len(others), extra, budget)
+        write_results(summary_path, payload)
+        if args.results is not None:
+            write_results(args.results, payload)
+    return payload
+
+
 def _summary(
-    args: argparse.Namespace, records: list[dict], planned: int, extra: Sequence[str]
+    args: argparse.Namespace,
+    records: list[dict],
+    planned: int,
+    extra: Sequence[str],
+    budget: dict[str, int | str | None],
 ) -> dict:
     """The study.json payload: the budget, every run so far and the aggregate per variant."""
     finished = [record for record in records if record["metrics"] is not None]
+    variants = list(dict.fromkeys([*args.variants, *(record["variant"] for record in records)]))
     return {
         "study": "fashion_mnist_lt activation variants",
         "config": args.config,
-        "epochs": args.epochs,
-        "seeds": args.seeds,
-        "variants": args.variants,
+        "epochs": budget["epochs"],
+        "seeds": sorted({*args.seeds, *(record["seed"] for record in records)}),
+        "variants": variants,
         "extra_train_arguments": list(extra),
         "machine": machine_info(),
         "planned_runs": planned,

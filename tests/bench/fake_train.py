@@ -2,6 +2,7 @@
 
 top-1 is a per-variant base plus seed², so the study's mean and std can be checked by hand. Setting
 FAKE_TRAIN_INTERRUPT to a run folder's name makes that run stop after its checkpoint (exit 1).
+The epoch count is --epochs, else the config's trainer.epochs, else 0.
 """
 
 import json
@@ -9,7 +10,14 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 BASE_TOP1 = {("relu", "sigmoid"): 70.0, ("aglu", "apa"): 74.0, ("silu", "sigmoid"): 71.0}
+
+
+def _config_epochs(path: str) -> int:
+    trainer = (yaml.safe_load(Path(path).read_text()) or {}).get("trainer") or {}
+    return int(trainer.get("epochs", 0))
 
 
 def main(argv: list[str]) -> int:
@@ -47,7 +55,7 @@ def main(argv: list[str]) -> int:
         "medium_iif": top1 + 1,
         "few_iif": top1 - 10,
         "ece_iif": 0.02 * (seed + 1),
-        "epochs": int(options.get("epochs", 0)),
+        "epochs": int(options.get("epochs", _config_epochs(options["config"]))),
     }
     (out / "metrics.json").write_text(json.dumps(metrics))
     return 0

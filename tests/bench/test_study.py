@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aglu.bench.study import plan_runs, run_study, study_main
+from aglu.bench import records
+from aglu.bench.records import write_results
+from aglu.bench.study import plan_runs, resolve_epochs, run_study, study_main
 from aglu.bench.study_table import aggregate_runs, format_study_table, mean_and_std
 
 FAKE_TRAIN = Path(__file__).with_name("fake_train.py")
@@ -102,6 +104,82 @@ def test_finished_runs_of_another_budget_are_not_mixed_in(study_args):
     assert study_main([*argv, "--epochs", "3"]) == 0
     with pytest.raises(ValueError, match="finished with 3 epochs but --epochs 5 was asked"):
         run_study([*argv, "--epochs", "5"])
+
+
+def test_without_epochs_the_config_budget_is_checked(study_args, tmp_path):
+    config = tmp_path / "recipe.yaml"
+    config.write_text("model: {}\ntrainer: {epochs: 3}\n")
+    argv = [*study_args, "--variants", "relu+sigmoid", "--seeds", "0"]
+    assert study_main(argv) == 0  # the fake trains for the config's 3 epochs
+    config.write_text("model: {}\ntrainer: {epochs: 5}\n")
+    with pytest.raises(ValueError, match=r"finished with 3 epochs but trainer.epochs is 5 in"):
+        run_study(argv)
+    with pytest.raises(ValueError, match=r"3 epochs but --trainer.epochs=4 was passed"):
+        run_study([*argv, "--", "--trainer.epochs=4"])
+    assert resolve_epochs(str(config), None, ["--epochs", "6"])[0] == 6
+    assert resolve_epochs(str(config), 2, ["--epochs", "6"])[0] == 2
+
+
+def test_without_any_stated_budget_the_first_finished_run_sets_it(study_args):
+    argv = [*study_args, "--variants", "relu+sigmoid"]
+    assert study_main([*argv, "--seeds", "0", "--epochs", "3"]) == 0
+    # the config states no epochs and the fake then trains for 0: seed 1 must not be averaged in
+    message = (
+        r"relu\+sigmoid-rho100-seed1 in this study folder finished with 0 epochs but "
+        r"relu\+sigmoid-rho100-seed0 finished with 3"
+    )
+    with pytest.raises(ValueError, match=message):
+        run_study([*argv, "--seeds", "0", "1"])
+
+
+def test_interleaved_writers_never_share_a_temporary_file(tmp_path, monkeypatch):
+    # The first writer's replace runs only after a second writer has written the same file, as
+    # when two study processes finish a run at once: both must succeed, the last one wins.
+    path, real_replace, calls = tmp_path / "study.json", records.os.replace, []
+
+    def replace_after_another_writer(source, target):
+        calls.append(Path(source).name)
+        if len(calls) == 1:
+            write_results(path, {"writer": "second"})
+        real_replace(source, target)
+
+    monkeypatch.setattr(records.os, "replace", replace_after_another_writer)
+    write_results(path, {"writer": "first"})
+    assert json.loads(path.read_text()) == {"writer": "first"}
+    assert len(set(calls)) == 2 and all(name != "study.json.tmp" for name in calls)
+    assert [p.name for p in tmp_path.iterdir()] == ["study.json"]  # no temporary file left
+
+
+def test_two_studies_on_disjoint_variants_share_one_study_json(study_args, tmp_path):
+    base = ["--seeds", "0", "1", "2"]
+    argv = [sys.executable, "-m", "aglu", "study", *study_args, *base, "--variants"]
+    studies = [
+        subprocess.Popen([*argv, variant], stderr=subprocess.PIPE, text=True)
+        for variant in ("relu+sigmoid", "aglu+apa")
+    ]
+    for process in studies:
+        assert process.wait(timeout=300) == 0, process.stderr.read()[-2000:]
+
+    study = json.loads((tmp_path / "study" / "study.json").read_text())
+    assert (study["planned_runs"], study["finished_runs"]) == (6, 6)
+    assert {(run["variant"], run["seed"]) for run in study["runs"]} == {
+        (variant, seed) for variant in ("relu+sigmoid", "aglu+apa") for seed in (0, 1, 2)
+    }
+    by_variant = {row["variant"]: row for row in study["aggregate"]}
+    assert by_variant["aglu+apa"]["metrics"]["top1"]["mean"] == pytest.approx(74 + 5 / 3 - 10)
+    assert by_variant["relu+sigmoid"]["metrics"]["top1"]["mean"] == pytest.approx(70 + 5 / 3 - 10)
+    assert not list((tmp_path / "study").glob("*.tmp"))
+
+
+def test_a_later_study_keeps_the_runs_of_an_earlier_one(study_args, tmp_path):
+    assert study_main([*study_args, "--variants", "silu+sigmoid", "--seeds", "0"]) == 0
+    assert study_main([*study_args, "--variants", "aglu+apa", "--seeds", "0", "1"]) == 0
+    study = json.loads((tmp_path / "study" / "study.json").read_text())
+    assert [run["name"] for run in study["runs"]] == [
+        "aglu+apa-rho100-seed0", "aglu+apa-rho100-seed1", "silu+sigmoid-rho100-seed0"
+    ]  # fmt: skip
+    assert [row["variant"] for row in study["aggregate"]] == ["aglu+apa", "silu+sigmoid"]
+    assert study["variants"] == ["aglu+apa", "silu+sigmoid"] and study["seeds"] == [0, 1]
 
 
 def test_bad_study_input_is_rejected(study_args, tmp_path):
