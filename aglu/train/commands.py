@@ -237,6 +237,10 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
             raise ValueError(
                 f"{str(out)!r} already holds a finished run; pass another --out or --resume it"
             )
+        if _is_global_zero() and out.is_dir() and any(out.iterdir()):  # two runs would mix
+            raise ValueError(
+                f"{out} holds files; pass another --out or `aglu train --resume {out}`"
+            )
     _check_accelerator(config)
     _check_batch_split(config)
     train_set, test_set = build_datasets(config.data)

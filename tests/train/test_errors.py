@@ -179,7 +179,7 @@ def test_eval_best_before_any_validation(tmp_path: Path, capsys: pytest.CaptureF
         (["--eval.val_samples=5"], "subset size 5 < 10 classes"),
         (["--trainer.init_checkpoint=NOPE"], "trainer.init_checkpoint="),
         (["--data.batch_size=15", "--devices", "2"], "data.batch_size=15 is not divisible by 2"),
-        (["--data.cutmix_alpha=-1"], "cutmix_alpha=-1.0 must be finite and ≥ 0"),
+        (["--data.cutmix_alpha=-1"], "data.cutmix_alpha=-1.0 must be finite and at least 0"),
     ],
 )
 def test_bad_input_found_before_the_run_folder(
@@ -237,3 +237,25 @@ def test_bad_input_found_by_lightning_removes_the_new_run_folder(
     )
     assert out.exists() == out_exists
     assert not out.exists() or list(out.iterdir()) == []
+
+
+@requires_fashion_mnist
+def test_fresh_run_into_an_unfinished_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = _run_without_weights(tmp_path)
+    folder.append_epoch({"epoch": 1, "train_loss": 2.0})
+    _fake_checkpoint(folder)
+    before = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.root.rglob("*") if p.is_file()
+    }
+    assert train_main([str(DEMO_CONFIG), "--out", str(folder.root), *TINY]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    out = folder.root
+    assert message == (
+        f"aglu train: error: {out} holds files; pass another --out or `aglu train --resume {out}`"
+    )
+    after = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.root.rglob("*") if p.is_file()
+    }
+    assert after == before
