@@ -96,6 +96,35 @@ def _check_model_unchanged(saved: Any, config: Any, command: str) -> None:
         )
 
 
+# Keys a resumed run may change: how long it runs and on what hardware, not what it computes.
+RESUME_OVERRIDES = (
+    "trainer.epochs",
+    "trainer.devices",
+    "trainer.num_nodes",
+    "trainer.num_threads",
+    "trainer.progress_bar",
+    "trainer.accelerator",
+    "trainer.log_every_n_steps",
+)
+
+
+def _check_resume_overrides(saved: Any, config: Any) -> None:
+    """Refuse overrides on resume besides :data:`RESUME_OVERRIDES` (model keys: see above)."""
+    changed = [
+        f"{section}.{key}={value!r} (the run has {getattr(getattr(saved, section), key)!r})"
+        for section, values in vars(config).items()
+        if section != "model"
+        for key, value in vars(values).items()
+        if f"{section}.{key}" not in RESUME_OVERRIDES
+        and value != getattr(getattr(saved, section), key)
+    ]
+    if changed:
+        raise ValueError(
+            f"{', '.join(changed)} cannot change on resume (only "
+            f"{', '.join(RESUME_OVERRIDES)} can); drop the override or train a new run"
+        )
+
+
 def _check_out(out: Path) -> None:
     """Refuse an output folder that is a file or lies below one."""
     for folder in (out, *out.parents):
@@ -216,8 +245,9 @@ def _prepare_train(argv: list[str]) -> dict[str, Any]:
         run_folder = RunFolder(resume)
         if not run_folder.config.is_file():
             raise FileNotFoundError(f"{resume!r} has no config.yaml; pass the folder of a run")
-        config = load_config(run_folder.config, argv)
-        _check_model_unchanged(load_config(run_folder.config), config, "resume")
+        config, saved = load_config(run_folder.config, argv), load_config(run_folder.config)
+        _check_model_unchanged(saved, config, "resume")
+        _check_resume_overrides(saved, config)
         # no checkpoint yet (killed in its first epoch): the run starts afresh in its folder
         if run_folder.last_checkpoint.exists():
             checkpoint = read_checkpoint(run_folder.last_checkpoint)

@@ -259,3 +259,26 @@ def test_fresh_run_into_an_unfinished_run_folder(
         p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.root.rglob("*") if p.is_file()
     }
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("override", "changed"),
+    [
+        ("--seed=3", "trainer.seed=3 (the run has 0)"),
+        ("--data.batch_size=32", "data.batch_size=32 (the run has 16)"),
+        ("--optim.lr=0.5", "optim.lr=0.5 (the run has 0.1)"),
+        ("--out=elsewhere", "trainer.out='elsewhere' (the run has "),
+    ],
+)
+def test_resume_allows_only_length_and_hardware_overrides(
+    tmp_path: Path, capsys: pytest.CaptureFixture, override: str, changed: str
+) -> None:
+    folder = _run_without_weights(tmp_path)
+    _fake_checkpoint(folder)
+    before = folder.config.read_text()
+    assert train_main(["--resume", str(folder.root), "--epochs", "4", override]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert message.startswith(f"aglu train: error: {changed}")
+    assert "cannot change on resume (only trainer.epochs, trainer.devices, " in message
+    assert "drop the override or train a new run" in message
+    assert folder.config.read_text() == before
