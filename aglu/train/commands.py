@@ -361,6 +361,7 @@ def _prepare_folder(plan: dict[str, Any]) -> None:
     config, run_folder, checkpoint = plan["config"], plan["run_folder"], plan["checkpoint"]
     if checkpoint is not None:  # drop records of epochs the checkpoint does not hold
         run_folder.keep_epochs_up_to(checkpoint["epoch"] + 1)
+        run_folder.clear_final_results()  # a finished run trained further: they would be stale
     elif plan["resume"]:
         logger.info(
             "%s has no checkpoint yet: starting the run afresh from epoch 0", run_folder.root
@@ -407,9 +408,9 @@ def _train(plan: dict[str, Any]) -> int:
     records = run_folder.read_epochs()
     metrics = {**result.metrics, **_throughput(records), "epochs": len(records)}
     metrics["iif_variant"] = config.eval.iif
-    run_folder.write_json(run_folder.metrics_json, metrics)
     run_folder.write_json(run_folder.per_class_json, result.per_class)
     draw_run_figures(run_folder.figures, result, records, num_bins=config.eval.num_bins)
+    run_folder.write_json(run_folder.metrics_json, metrics)  # last: it marks the run finished
     logger.info(
         "results on %d test images:\n%s",
         result.metrics["num_samples"],

@@ -73,13 +73,18 @@ class RunFolder:
             folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config, config_yaml)
 
+    def clear_final_results(self) -> None:
+        """Delete ``metrics.json`` (the mark of a finished run) and ``per_class_accuracy.json``."""
+        for path in (self.metrics_json, self.per_class_json):
+            path.unlink(missing_ok=True)
+
     def clear_results(self) -> None:
         """Delete what a run wrote besides its config: records, results, checkpoints, logs, figures.
 
         For a run that starts afresh in its folder (killed before its first checkpoint).
         """
-        for path in (self.metrics_jsonl, self.metrics_json, self.per_class_json):
-            path.unlink(missing_ok=True)
+        self.metrics_jsonl.unlink(missing_ok=True)
+        self.clear_final_results()
         for folder in (self.checkpoints, self.logs, self.figures):
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -78,3 +78,31 @@ def test_resume_rewrites_the_config_and_drops_unsaved_epochs(tmp_path: Path) -> 
     assert _saved_epochs(folder) == 2
     assert folder.last_checkpoint.is_file()  # the checkpoint to resume from is kept
     assert json.loads(folder.metrics_jsonl.read_text().splitlines()[0])["train_loss"] == 2.0
+
+
+def _finished_run(tmp_path: Path) -> RunFolder:
+    """A finished run of 3 epochs: records, checkpoint, metrics.json and per-class accuracy."""
+    folder = _killed_run(tmp_path, epochs_recorded=3)
+    config = load_config(folder.config)
+    checkpoint = {"state_dict": {}, "epoch": 2, "hyper_parameters": {"config": config.to_dict()}}
+    torch.save(checkpoint, folder.last_checkpoint)
+    folder.write_json(folder.metrics_json, {"top1": 50.0, "epochs": 3})
+    folder.write_json(folder.per_class_json, {"accuracy": [50.0] * 10})
+    return folder
+
+
+@pytest.mark.usefixtures("no_training")
+def test_training_a_finished_run_further_drops_its_final_results(tmp_path: Path) -> None:
+    folder = _finished_run(tmp_path)
+    with pytest.raises(TrainingStarted):
+        train_main(["--resume", str(folder.root), "--epochs", "5"])
+    assert not folder.metrics_json.exists() and not folder.per_class_json.exists()
+    assert [record["epoch"] for record in folder.read_epochs()] == [1, 2, 3]
+
+
+@pytest.mark.usefixtures("no_training")
+def test_a_refused_resume_keeps_the_final_results(tmp_path: Path) -> None:
+    folder = _finished_run(tmp_path)
+    assert train_main(["--resume", str(folder.root), "--epochs", "5", "--seed", "7"]) == 2
+    assert json.loads(folder.metrics_json.read_text()) == {"top1": 50.0, "epochs": 3}
+    assert folder.per_class_json.is_file()
