@@ -157,7 +157,23 @@ def _quiet_lightning() -> None:
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
 
 
-def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool) -> Any:
+def _csv_log_version(run_folder: Any, resuming: bool) -> str:
+    """``csv``, or on resume the next free ``csv-resume-N``.
+
+    Lightning's CSV writer deletes the ``metrics.csv`` of a folder it finds non-empty: each
+    resumed part of a run so logs to a folder of its own, and none is lost.
+    """
+    if not resuming:
+        return "csv"
+    number = 1
+    while (run_folder.logs / f"csv-resume-{number}").exists():
+        number += 1
+    return f"csv-resume-{number}"
+
+
+def _build_trainer(
+    config: Any, run_folder: Any, callbacks: list, *, logs: bool, csv_version: str = "csv"
+) -> Any:
     import lightning as L
     import torch
 
@@ -177,7 +193,7 @@ def _build_trainer(config: Any, run_folder: Any, callbacks: list, *, logs: bool)
 
         loggers = [
             TensorBoardLogger(run_folder.logs, name="", version="tensorboard"),
-            CSVLogger(run_folder.logs, name="", version="csv"),
+            CSVLogger(run_folder.logs, name="", version=csv_version),
         ]
     return L.Trainer(
         accelerator="gpu" if trainer_config.accelerator == "cuda" else trainer_config.accelerator,
@@ -350,7 +366,8 @@ def _build_parts(
     if config.trainer.progress_bar:
         callbacks.insert(0, ProgressBar())  # before EpochRecorder: its line ends the bar's
     try:
-        trainer = _build_trainer(config, run_folder, callbacks, logs=True)
+        csv_version = _csv_log_version(run_folder, resuming=checkpoint is not None)
+        trainer = _build_trainer(config, run_folder, callbacks, logs=True, csv_version=csv_version)
     except MisconfigurationException as error:  # Lightning's own check of the trainer settings
         raise ValueError(f"invalid trainer settings: {error}") from None
     return {"module": module, "data": data, "trainer": trainer, "started": started}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -43,9 +44,20 @@ def test_metrics_json_comes_last_and_a_resume_drops_the_stale_one(
     seen = _watch_figures(monkeypatch, out)
     assert train_main([str(DEMO_CONFIG), "--epochs", "1", "--out", str(out), *TINY]) == 0
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 1
+    first_csv = (out / "logs" / "csv" / "metrics.csv").read_text()
 
     # a finished run trained further: its old metrics.json is gone before the new one is written
     assert train_main(["--resume", str(out), "--epochs", "2"]) == 0
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 2
     assert [s["metrics.json"] for s in seen] == [False, False]  # figures drawn before it
     assert all(s["per_class"] is not None for s in seen)  # per-class accuracy before them
+
+    # each resumed part logs to a CSV folder of its own: the first part's log survives
+    assert (out / "logs" / "csv" / "metrics.csv").read_text() == first_csv
+    assert _csv_epochs(out / "logs" / "csv") == [1]
+    assert _csv_epochs(out / "logs" / "csv-resume-1") == [2]
+
+
+def _csv_epochs(folder: Path) -> list[int]:
+    with (folder / "metrics.csv").open() as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file) if row.get("epoch/train_loss")]
