@@ -176,6 +176,7 @@ def _build_trainer(
 ) -> Any:
     import lightning as L
     import torch
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
 
     from aglu.train.callbacks import ValidateLastEpoch
     from aglu.train.checkpoint import AtomicCheckpointIO
@@ -195,6 +196,9 @@ def _build_trainer(
             TensorBoardLogger(run_folder.logs, name="", version="tensorboard"),
             CSVLogger(run_folder.logs, name="", version=csv_version),
         ]
+    plugins: list = [AtomicCheckpointIO()]
+    if SLURMEnvironment.detect():  # no requeue without --resume, no hpc_ckpt_* files
+        plugins.append(SLURMEnvironment(auto_requeue=False))
     return L.Trainer(
         accelerator="gpu" if trainer_config.accelerator == "cuda" else trainer_config.accelerator,
         devices=trainer_config.devices,
@@ -212,7 +216,7 @@ def _build_trainer(
         use_distributed_sampler=False,
         logger=loggers,
         callbacks=[*callbacks, ValidateLastEpoch(trainer_config.eval_every_n_epochs)],
-        plugins=[AtomicCheckpointIO()],
+        plugins=plugins,
         default_root_dir=str(run_folder.root),
     )
 
@@ -450,7 +454,12 @@ def _fail(command: str, error: BaseException) -> int:
 
 
 def train_main(argv: list[str]) -> int:
-    """Run ``aglu train``; returns the exit code (2 on bad input, with a one-line message)."""
+    """Run ``aglu train``; returns the exit code (2 on bad input, with a one-line message).
+
+    On SLURM, Lightning's automatic requeue is off (it would restart the job without
+    ``--resume`` and from its own ``hpc_ckpt_*`` files): a requeued job should run
+    ``aglu train --resume RUN_DIR``.
+    """
     argv = list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(TRAIN_USAGE)
@@ -501,6 +510,8 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
 
 
 def _evaluate(plan: dict[str, Any]) -> int:
+    import tempfile
+
     from aglu.atomic_files import atomic_write_text
     from aglu.train.datamodule import LongTailDataModule
     from aglu.train.module import LongTailModule
@@ -510,9 +521,11 @@ def _evaluate(plan: dict[str, Any]) -> int:
     module = LongTailModule(config.to_dict(), plan["test_set"].class_counts)
     module.load_state_dict(checkpoint["state_dict"])
     data = LongTailDataModule(None, plan["test_set"], config.data, config.eval)
-    trainer = _build_trainer(config, RunFolder(Path.cwd()), [], logs=False)
     started = time.perf_counter()
-    trainer.test(module, datamodule=data, verbose=False)
+    # an empty root folder: on SLURM, Lightning would load any hpc_ckpt_* file it finds there
+    with tempfile.TemporaryDirectory(prefix="aglu-eval-") as root:
+        trainer = _build_trainer(config, RunFolder(root), [], logs=False)
+        trainer.test(module, datamodule=data, verbose=False)
     if not trainer.is_global_zero:
         return 0
     result = module.test_result
