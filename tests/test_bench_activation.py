@@ -13,6 +13,7 @@ import torch
 
 from aglu.bench import activation, commands
 from aglu.bench.activation import CASES, build_modules, format_table, measure_activation
+from aglu.bench.throughput import ACTIVATION_PAIRS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,4 +120,35 @@ def test_gpu_check_dry_run_on_cpu(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     payload = json.loads((tmp_path / "gpu_check.json").read_text())
     assert len(payload["checks"]) == 6 and all(check["ok"] for check in payload["checks"])
+    for check in payload["checks"]:  # values and all three gradients within tolerance
+        errors = [
+            check[f"max_grad_{name}_error_over_tolerance"] for name in ("z", "lambda", "kappa")
+        ]
+        assert check["max_error_over_tolerance"] <= 1 and all(0 <= e <= 1 for e in errors)
     assert {row["case"] for row in payload["rows"]} >= {"silu", "aglu_plain_ops"}
+    assert {row["dtype"] for row in payload["rows"]} == {"float32", "bfloat16", "float16"}
+    for amp in ("none", "bf16", "fp16"):  # SE-ResNet-32 training throughput, every pair
+        training = json.loads((tmp_path / f"throughput_gpu_{amp}.json").read_text())
+        assert training["settings"]["amp"] == amp and training["settings"]["batch_size"] == 2
+        assert [row["pair"] for row in training["rows"]] == list(ACTIVATION_PAIRS)
+        assert all(row["images_per_s"] > 0 for row in training["rows"])
+
+
+def test_gpu_check_fails_on_a_wrong_gradient(tmp_path):
+    # A λ-gradient 10 % off (as a wrong hand-written backward would be) must fail every check.
+    script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
+    broken = tmp_path / "broken_check.sh"
+    patch = "out.backward(torch.ones_like(out))\n    lam.grad = lam.grad * 1.1"
+    broken.write_text(
+        script.replace('cd "$(dirname "$0")/.."', f"cd {ROOT}")
+        .replace("out.backward(torch.ones_like(out))", patch, 1)
+        .replace("benchmarks/gpu_check_training.py", "-c pass")
+    )
+    env = {"OUT": str(tmp_path), "AGLU_COMPILE": "0", "PY": sys.executable, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        ["bash", str(broken), "--device", "cpu", "--quick"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    checks = json.loads((tmp_path / "gpu_check.json").read_text())["checks"]
+    assert not any(check["ok"] for check in checks)
+    assert all(check["max_grad_lambda_error_over_tolerance"] > 1 for check in checks)

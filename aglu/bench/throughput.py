@@ -11,7 +11,7 @@ import argparse
 import logging
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -238,15 +238,24 @@ def throughput_main(argv: Sequence[str]) -> int:
         "aglu bench throughput", list(TRAINING_CASES), "benchmarks/results/throughput.json"
     )
     parser.add_argument("--amp", choices=list(AMP_DTYPES), default="none", help="autocast dtype")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="images per step (default: the model's)"
+    )
     args = parser.parse_args(list(argv))
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValueError(f"--batch-size={args.batch_size} must be at least 1")
     warmup = 2 if args.warmup is None else args.warmup
     repeats = {name: args.repeats or TRAINING_REPEATS[name] for name in args.models}
     settings = {"warmup": warmup, "repeats": repeats}
+    cases = {name: TRAINING_CASES[name] for name in args.models}
+    if args.batch_size is not None:
+        cases = {name: replace(case, batch_size=args.batch_size) for name, case in cases.items()}
+        settings["batch_size"] = args.batch_size
     machine, rows = machine_info(args.device), []
     for name in args.models:
         logger.info("throughput: %s, %d rounds", name, repeats[name])
         rows += measure_throughput(
-            TRAINING_CASES[name],
+            cases[name],
             args.pairs,
             warmup=warmup,
             repeats=repeats[name],
