@@ -90,6 +90,10 @@ class LongTailModule(L.LightningModule):
         self.config = TrainConfig.from_dict(config)
         self.class_counts = list(class_counts)
         self.model = create(**config["model"])
+        if self.config.optim.train_only is not None:  # fine-tuning: the rest stays as it is
+            prefixes = tuple(self.config.optim.train_only)
+            for name, parameter in self.model.named_parameters():
+                parameter.requires_grad_(name.startswith(prefixes))
         loss = self.config.loss
         self.criterion = build_loss(
             loss.name,
@@ -135,6 +139,18 @@ class LongTailModule(L.LightningModule):
                 self.criterion.set_epoch(self.current_epoch)
             self.train_loss_sum = torch.zeros((), dtype=torch.float64)
             self.train_sample_count = 0
+            self._freeze_frozen_modules()  # Lightning set every module to train mode again
+
+    def _freeze_frozen_modules(self) -> None:
+        """Put modules whose parameters are all frozen (``optim.train_only``) in eval mode.
+
+        Their batch-norm layers then normalise with the trained statistics and leave them as
+        they are, instead of re-estimating them from the fine-tuning batches.
+        """
+        for module in self.model.modules():
+            parameters = list(module.parameters())
+            if parameters and not any(parameter.requires_grad for parameter in parameters):
+                module.eval()
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_index: int) -> Tensor:
         images, targets = batch
@@ -160,9 +176,6 @@ class LongTailModule(L.LightningModule):
         from aglu.optim import param_groups
 
         optim = self.config.optim
-        if optim.train_only is not None:
-            for name, parameter in self.model.named_parameters():
-                parameter.requires_grad_(name.startswith(tuple(optim.train_only)))
         groups = param_groups(self.model, weight_decay=optim.weight_decay)
         groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
         groups = [group for group in groups if group["params"]]
