@@ -3,8 +3,9 @@
     python scripts/readme_analysis.py [RUN_DIR_OR_ANALYSIS_JSON ...] [--figures-dir docs/figures]
 
 With no paths it reads every ``runs/*/analysis/analysis.json``. For each run it prints which
-family fits the inputs of the activations and of the gates best, a table of the logits by shot
-group, and the run's figures, copied to ``--figures-dir`` so that the README can show them.
+family fits the inputs of the activations and of the gates best, one sentence naming the best fit
+of the logits per shot group, a table of them, and the run's figures, copied to ``--figures-dir``
+so that the README can show them (``--links-only``: link them without copying).
 """
 
 from __future__ import annotations
@@ -89,7 +90,24 @@ def _logits_table(logits: dict) -> list[str]:
     return lines
 
 
-def _figures(report: dict, report_path: Path, run_name: str, figures_dir: Path) -> list[str]:
+def shot_group_sentence(run_name: str, logits: dict) -> str:
+    """One sentence naming the best-fitting family of the logits per shot group.
+
+    Example:
+        >>> logits = {"all": {"best": "logistic"}, "few": {"best": "normal"}, "many": {}}
+        >>> shot_group_sentence("demo", logits).split(": ")[1]
+        'all classes logistic, few-shot normal, many-shot degenerate.'
+    """
+    parts = [
+        f"{GROUP_LABELS.get(g, g)} {entry.get('best') or 'degenerate'}"
+        for g, entry in logits.items()
+    ]
+    return f"Best fit of the logits of {run_name} by log-likelihood: {', '.join(parts)}."
+
+
+def _figures(
+    report: dict, report_path: Path, run_name: str, figures_dir: Path, copy: bool = True
+) -> list[str]:
     """Copy the run's figures into ``figures_dir`` and return markdown image links to them."""
     links = []
     for kind, file_name in (report.get("figures") or {}).items():
@@ -97,15 +115,16 @@ def _figures(report: dict, report_path: Path, run_name: str, figures_dir: Path) 
         if not source.is_file():
             continue
         target = figures_dir / f"analysis-{run_name}-{file_name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if copy:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
         link = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
         links.append(f"![{run_name}: {kind}]({link.as_posix()})")
     return links
 
 
-def render(report_path: Path, figures_dir: Path) -> str:
-    """The markdown of one run's analysis."""
+def render(report_path: Path, figures_dir: Path, copy_figures: bool = True) -> str:
+    """The markdown of one run's analysis (``copy_figures=False`` links without copying)."""
     report = json.loads(report_path.read_text())
     run_name, description = _run_label(report_path)
     heading = f"#### {run_name}" + (f" ({description})" if description else "")
@@ -113,8 +132,9 @@ def render(report_path: Path, figures_dir: Path) -> str:
     lines += [
         text for role in ("activation", "gate") if (text := _best_counts(report["layers"], role))
     ]
+    lines += ["", shot_group_sentence(run_name, report["logits"])]
     lines += ["", *_logits_table(report["logits"]), ""]
-    lines += _figures(report, report_path, run_name, figures_dir)
+    lines += _figures(report, report_path, run_name, figures_dir, copy_figures)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -122,13 +142,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", help="run folders or analysis.json files")
     parser.add_argument("--figures-dir", type=Path, default=ROOT / "docs" / "figures")
+    parser.add_argument(
+        "--links-only", action="store_true", help="link the figures without copying them"
+    )
     args = parser.parse_args(argv)
     reports = find_reports(args.paths)
     if not reports:
         print("no analysis.json under runs/; run `aglu analyze RUN_DIR` first", file=sys.stderr)
         return 1
     figures_dir = args.figures_dir.resolve()
-    print("\n".join(render(path, figures_dir) for path in reports), end="")
+    blocks = [render(path, figures_dir, not args.links_only) for path in reports]
+    print("\n".join(blocks), end="")
     return 0
 
 

@@ -199,6 +199,12 @@ def test_analyze_import_path_model_and_data(tmp_path, fixtures_module):
     assert "inputs of the 2 activation layers" in markdown and "degenerate 1" in markdown
     few = groups["few"]
     assert f"| few-shot | 2 | 96 | **{few['best']}** |" in markdown
+    best = {name: groups[name]["best"] or "degenerate" for name in groups}
+    sentence = (
+        f"Best fit of the logits of {tmp_path.name} by log-likelihood: all classes {best['all']}, "
+        f"many-shot {best['many']}, medium-shot {best['medium']}, few-shot {best['few']}."
+    )
+    assert sentence in markdown.splitlines()
     assert (tmp_path / "figures" / f"analysis-{tmp_path.name}-summary.png").is_file()
 
 
