@@ -307,6 +307,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("data", "mixup_alpha"): (0.0, math.inf),
     ("data", "cutmix_alpha"): (0.0, math.inf),
     ("data", "num_workers"): (0.0, math.inf),
+    ("trainer", "seed"): (0, 2**32),
     ("trainer", "ema_decay"): (0.0, 1.0),
     ("trainer", "gradient_clip_val"): (0.0, math.inf),
     ("eval", "many_threshold"): (0.0, math.inf),
@@ -357,8 +358,13 @@ def _check_values(config: TrainConfig) -> None:
     for (section, key), (low, high) in _RANGES.items():
         value = getattr(getattr(config, section), key)
         if value is not None and not low <= value < high:
+            low_text, high_text = (
+                f"{end:g}" if isinstance(end, float) else end for end in (low, high)
+            )
             valid = (
-                f"finite and at least {low:g}" if high == math.inf else f"in [{low:g}, {high:g})"
+                f"finite and at least {low_text}"
+                if high == math.inf
+                else f"in [{low_text}, {high_text})"
             )
             raise ValueError(f"{section}.{key}={value!r} must be {valid}")
     if not 0 < config.optim.lr < math.inf:

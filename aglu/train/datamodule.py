@@ -21,16 +21,27 @@ __all__ = [
     "balanced_subset",
     "build_datasets",
     "build_split",
+    "epoch_seed",
     "seed_epoch",
 ]
 
 
-def seed_epoch(seed: int, epoch: int, rank: int) -> None:
-    """Seed Python's, NumPy's and torch's generators from (seed, epoch, rank)."""
-    epoch_seed = (seed * 1_000_003 + epoch * 1_009 + rank) % 2**31
-    random.seed(epoch_seed)
-    np.random.seed(epoch_seed)
-    torch.manual_seed(epoch_seed)
+def epoch_seed(seed: int, epoch: int, rank: int, worker: int | None = None) -> int:
+    """A 32-bit seed for one process of one epoch, distinct for every (seed, epoch, rank, worker).
+
+    ``worker`` is a loader worker's id, ``None`` for the process itself. NumPy's ``SeedSequence``
+    mixes the four numbers, so no two processes share a seed (as a sum of scaled terms could).
+    """
+    entropy = [seed, epoch, rank, 0 if worker is None else worker + 1]
+    return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
+
+
+def seed_epoch(seed: int, epoch: int, rank: int, worker: int | None = None) -> None:
+    """Seed Python's, NumPy's and torch's generators with :func:`epoch_seed`."""
+    value = epoch_seed(seed, epoch, rank, worker)
+    random.seed(value)
+    np.random.seed(value)
+    torch.manual_seed(value)
 
 
 class EpochSeededSampler(Sampler[int]):
@@ -66,8 +77,7 @@ class EpochSeededSampler(Sampler[int]):
 
     def seed_worker(self, worker_id: int) -> None:
         """``worker_init_fn``: seed a loader worker from (seed, epoch, rank, worker)."""
-        rank = self.trainer.global_rank * 64 + worker_id + 1
-        seed_epoch(self.seed, self.epoch, rank)
+        seed_epoch(self.seed, self.epoch, self.trainer.global_rank, worker_id)
 
 
 class IndexedDataset(Dataset):

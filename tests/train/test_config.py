@@ -100,6 +100,7 @@ def test_bad_values_name_the_key(override: str, message: str) -> None:
     ("override", "message"),
     [
         ("--eval.num_bins=0", "eval.num_bins=0 must be at least 1"),
+        ("--seed=-1", "trainer.seed=-1 must be in [0, 4294967296)"),
         ("--trainer.ema_decay=1.5", "trainer.ema_decay=1.5 must be in [0, 1)"),
         ("--trainer.ema_decay=1", "trainer.ema_decay=1.0 must be in [0, 1)"),
         ("--optim.warmup_epochs=-3", "optim.warmup_epochs=-3.0 must be finite and at least 0"),
