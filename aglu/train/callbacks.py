@@ -26,8 +26,6 @@ class StepTimer(L.Callback):
     """
 
     def __init__(self) -> None:
-        self.total_wait = self.total_time = 0.0
-        self.total_images = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -46,16 +44,6 @@ class StepTimer(L.Callback):
     @property
     def epoch_wait_share(self) -> float:
         return self.epoch_wait / self.epoch_time
-
-    @property
-    def wait_share(self) -> float:
-        """Data-wait share over the whole run so far."""
-        return self.total_wait / max(self.total_time, 1e-9)
-
-    @property
-    def images_per_s(self) -> float:
-        """Training throughput over the whole run so far."""
-        return self.total_images / max(self.total_time, 1e-9)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._reset()  # a resumed run may skip the first on_train_epoch_start
@@ -79,11 +67,6 @@ class StepTimer(L.Callback):
         self.last_end = time.perf_counter()
         self.epoch_images += len(batch[1]) * trainer.world_size
         pl_module.log("img/s", self.epoch_images_per_s, prog_bar=True, logger=False)
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.total_wait += self.epoch_wait
-        self.total_time += self.epoch_time
-        self.total_images += self.epoch_images
 
 
 class TrainingStarted(L.Callback):

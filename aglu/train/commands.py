@@ -347,7 +347,6 @@ def _build_parts(
         train_set, test_set, config.data, config.eval, seed=config.trainer.seed
     )
     timer, started = StepTimer(), TrainingStarted()
-    monitor = "val/top1_iif" if config.eval.iif else "val/top1"
     callbacks = [
         started,
         timer,
@@ -361,7 +360,7 @@ def _build_parts(
         ModelCheckpoint(
             dirpath=run_folder.checkpoints,
             filename="best",
-            monitor=monitor,
+            monitor="val/top1_iif",  # eval.iif always names a variant (checked in the config)
             mode="max",
             save_on_train_epoch_end=False,
             enable_version_counter=False,
