@@ -60,6 +60,9 @@ _SERIES_LIMIT = 0.1
 _OFF = {"0", "false", "no", "off"}
 _compile_state = {"enabled": os.environ.get("AGLU_COMPILE", "1").strip().lower() not in _OFF}
 _compiled_kernels: dict[str, Callable] = {}
+_compiled_ok: set[str] = set()  # kernels that have run compiled at least once
+# Gated or not, dtype, grad mode, scalar or per-channel parameters of each rank: each is a graph.
+_KERNEL_VARIANTS = 64
 # Keep the long elementwise chain inline in the reductions instead of storing it (one pass).
 _INDUCTOR_OPTIONS = {"realize_opcount_threshold": 1000, "realize_reads_threshold": 1000}
 
@@ -108,7 +111,7 @@ def _terms(z: Tensor, lambda_: Tensor, kappa: Tensor, exp_limit: float):
     exp_t = torch.exp(torch.clamp(t, max=exp_limit))
     u = lambda_ * exp_t
     log1p_u = _log1p_from_log(u) + torch.clamp(t - exp_limit, min=0.0)
-    positive = lambda_ > 0
+    positive = lambda_ > _TINY_LAMBDA  # below it λ = 0 is exact in float32 and 1/λ overflows
     inv_lambda = 1 / torch.where(positive, lambda_, torch.ones_like(lambda_))  # per channel
     s = torch.where(positive, log1p_u * inv_lambda, exp_t)
     return exp_t, u, s, torch.exp(-s), inv_lambda
@@ -148,7 +151,8 @@ def _sum_to(grad: Tensor, dims: tuple[int, ...], shape: torch.Size) -> Tensor:
     if kept and outer and not inner and outer == tuple(range(len(outer))):
         # channel innermost, (N, T, C): an outer sum, done as a (1, R) @ (R, C) product
         rows = grad.reshape(-1, grad[(0,) * len(outer)].numel())
-        return (grad.new_ones(1, rows.shape[0]) @ rows).reshape(shape)
+        with torch.autocast(grad.device.type, enabled=False):  # a backward called under autocast
+            return (grad.new_ones(1, rows.shape[0]) @ rows).reshape(shape)
     for group in (inner, outer):
         if group:
             grad = grad.sum(dim=group, keepdim=True)
@@ -360,14 +364,38 @@ def _use_compiled(z: Tensor) -> bool:
     return not _is_traced()
 
 
+def _recompile_limit() -> dict[str, int]:
+    """Dynamo's per-function graph limit, raised for the kernels' few dozen variants."""
+    import torch._dynamo
+
+    key = (
+        "recompile_limit"
+        if hasattr(torch._dynamo.config, "recompile_limit")
+        else "cache_size_limit"
+    )
+    return {key: max(getattr(torch._dynamo.config, key), _KERNEL_VARIANTS)}
+
+
 def _run(name: str, eager: Callable, compiled: bool, *args):
-    """Run ``eager`` through its compiled kernel when ``compiled``, else eagerly."""
+    """Run ``eager`` through its compiled kernel when ``compiled``, else eagerly.
+
+    A kernel that never compiled (no compiler, unsupported device) switches the fused path off
+    for the process; a kernel that works but fails on a new variant falls back for that call.
+    """
     if compiled and _compile_state["enabled"]:
+        import torch._dynamo
+
         try:
-            return _kernel(name, eager)(*args)
-        except Exception:  # no compiler, unsupported device: the eager math is always there
-            logger.warning("aglu: torch.compile failed; using the eager kernels", exc_info=True)
-            set_compile_enabled(False)
+            with torch._dynamo.config.patch(**_recompile_limit()):
+                result = _kernel(name, eager)(*args)
+            _compiled_ok.add(name)
+            return result
+        except Exception:
+            if name in _compiled_ok:
+                logger.warning("aglu: the %s kernel failed on a new input; eager this time", name)
+            else:
+                logger.warning("aglu: torch.compile failed; using the eager kernels", exc_info=True)
+                set_compile_enabled(False)
     return eager(*args)
 
 
@@ -387,16 +415,17 @@ class _APAFunction(torch.autograd.Function):
         return _run("forward", _forward_math, ctx.compiled, z, lambda_, kappa, gated, exp_limit)
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx, grad: Tensor):
         z, lambda_, kappa = ctx.saved_tensors
         exp_limit, series_terms = _constants(_compute_dtype(z.dtype))
         lambda_dims = _reduce_dims(lambda_, z) if ctx.needs_input_grad[1] else None
         kappa_dims = _reduce_dims(kappa, z) if ctx.needs_input_grad[2] else None
         if ctx.plan is not None and not _is_traced():
-            grads = _lean_backward(
+            grad_z, grad_lambda, grad_kappa = _lean_backward(
                 grad, z, lambda_, kappa, ctx.gated, ctx.plan, lambda_dims, kappa_dims
             )
-            return (*grads, None)
+            return grad_z, _straight_through(grad_lambda, lambda_), grad_kappa, None
         grad_z, grad_lambda, grad_kappa = _run(
             "backward",
             _backward_math,
@@ -411,7 +440,18 @@ class _APAFunction(torch.autograd.Function):
             lambda_dims,
             kappa_dims,
         )
-        return grad_z, grad_lambda, grad_kappa, None
+        return grad_z, _straight_through(grad_lambda, lambda_), grad_kappa, None
+
+
+def _straight_through(grad_lambda: Tensor | None, lambda_: Tensor) -> Tensor | None:
+    """A λ below 0 acts as 0 and gets λ = 0's gradient, but only where it would raise λ.
+
+    Below 0 the function is flat; passing a gradient that lowers λ would let it drift without
+    bound while nothing changes, and then take as long to climb back.
+    """
+    if grad_lambda is None:
+        return None
+    return torch.where(lambda_ < 0, grad_lambda.clamp(max=0), grad_lambda)
 
 
 def _memory_format(z: Tensor) -> torch.memory_format:
@@ -478,7 +518,9 @@ def apa(input: Tensor, lambda_: Tensor | float, kappa: Tensor | float) -> Tensor
     Exact for every λ ≥ 0 (λ = 0 is the Gumbel CDF :math:`\exp(-e^{-\kappa z})`, λ = 1 the sigmoid
     :math:`\sigma(\kappa z)`) and every real κ (κ < 0 flips the gate); finite values and gradients
     for any finite input. A λ below 0 is evaluated as λ = 0 and receives the gradient at λ = 0
-    (straight through), so a λ that an optimiser pushed below 0 keeps learning.
+    where it raises λ (straight through, one-sided), so a λ that an optimiser pushed below 0 does
+    not drift further and climbs back when the loss asks for a larger λ. The backward is not
+    differentiable again (no ``create_graph=True`` double backward).
 
     Args:
         input: a floating-point tensor ``z``; float16/bfloat16 are computed in float32.

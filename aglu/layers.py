@@ -132,7 +132,8 @@ class APA(_AdaptiveActivation):
     Attributes:
         lambda_: λ, shape ``(num_parameters,)``. Used as ``max(λ, 0)`` with a straight-through
             gradient: λ at or below 0 is the exact Gumbel limit and still gets the gradient it
-            has at 0, so an optimiser step that pushed it below 0 can be undone.
+            has at 0 where that gradient raises λ (none that would push it further down), so an
+            optimiser step that pushed it below 0 can be undone.
         kappa: κ, shape ``(num_parameters,)``, any real.
 
     .. note::

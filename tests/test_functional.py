@@ -132,7 +132,78 @@ def test_negative_lambda_is_evaluated_and_differentiated_at_zero(eager):
     torch.testing.assert_close(out_below, out_zero, rtol=0, atol=0)
     out_below.sum().backward()
     out_zero.sum().backward()
-    assert below.grad.item() == at_zero.grad.item() != 0
+    assert below.grad.item() == at_zero.grad.item() < 0  # the loss asks for a larger λ: passed
+    below.grad = at_zero.grad = None
+    F.aglu(z, below, 1.0).sum().neg().backward()
+    F.aglu(z, at_zero, 1.0).sum().neg().backward()
+    assert at_zero.grad.item() > 0 and below.grad.item() == 0  # lower still: held where it is
+
+
+@pytest.mark.parametrize("lambda_", [1e-40, 1e-35, 1e-31])
+def test_denormal_lambda_is_the_gumbel_limit(eager, lambda_):
+    # 1/λ overflows float32 here; λ = 0 is exact to float32 wherever APA > 0.
+    z = torch.linspace(-3, 8, 23)
+    tiny = torch.tensor(lambda_, requires_grad=True)
+    zero = torch.tensor(0.0, requires_grad=True)
+    out_tiny, out_zero = F.apa(z, tiny, 1.0), F.apa(z, zero, 1.0)
+    torch.testing.assert_close(out_tiny, out_zero, rtol=1e-6, atol=0)
+    out_tiny.sum().backward()
+    out_zero.sum().backward()
+    torch.testing.assert_close(tiny.grad, zero.grad, rtol=1e-5, atol=0)
+    assert zero.grad.item() > 0.5  # a live gradient, not the zeros of an overflowed 1/λ
+
+
+def test_double_backward_is_an_error_not_a_wrong_value(eager):
+    z = torch.randn(6, requires_grad=True)
+    (first,) = torch.autograd.grad(F.aglu(z, 0.6, 1.0).square().sum(), z, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        first.sum().backward()
+
+
+def test_backward_under_autocast_sums_in_float32(eager):
+    # (N, T, C) per-channel sums run as a matrix product, which autocast would run in bfloat16.
+    z = torch.randn(4, 9, 16, dtype=torch.float64)
+    lam = torch.rand(16, dtype=torch.float64) * 0.8 + 0.2
+    kap = torch.rand(16, dtype=torch.float64) + 0.5
+    z32, lam32, kap32 = (t.float().requires_grad_() for t in (z, lam, kap))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        F.aglu(z32, lam32, kap32).sum().backward()
+    lam64, kap64 = lam.requires_grad_(), kap.requires_grad_()
+    F.aglu(z, lam64, kap64).sum().backward()
+    torch.testing.assert_close(lam32.grad.double(), lam64.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(kap32.grad.double(), kap64.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_a_kernel_failing_on_a_new_variant_falls_back_for_that_call(monkeypatch):
+    # The first compile failing means no compiler: off for the process. A kernel that has run
+    # and fails later (dynamo's recompile limit, a new dtype) costs one eager call, not the rest.
+    monkeypatch.setattr(F, "COMPILE_MIN_NUMEL", 0)
+    monkeypatch.setattr(F, "_compiled_ok", set())
+    calls = []
+
+    def fake_kernel(name, eager):
+        def run(*args):
+            calls.append(name)
+            if len(calls) > 1:
+                raise RuntimeError("recompile limit hit")
+            return eager(*args)
+
+        return run
+
+    monkeypatch.setattr(F, "_kernel", fake_kernel)
+    previous = F.set_compile_enabled(True)
+    try:
+        z = torch.linspace(-3, 3, 7)
+        with torch.no_grad():
+            first, second = F.aglu(z, 0.5, 1.0), F.aglu(z, 0.5, 1.0)
+        assert calls == ["forward", "forward"] and F.compile_enabled()
+        torch.testing.assert_close(first, second, rtol=0, atol=0)
+        monkeypatch.setattr(F, "_compiled_ok", set())
+        with torch.no_grad():
+            F.aglu(z, 0.5, 1.0)  # fails before any success: no compiler here
+        assert not F.compile_enabled()
+    finally:
+        F.set_compile_enabled(previous)
 
 
 def test_special_cases_float64(eager):

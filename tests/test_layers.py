@@ -151,6 +151,23 @@ def test_lambda_pushed_below_zero_recovers():
     assert gate.lambda_.item() > 0.1
 
 
+def test_lambda_below_zero_does_not_drift():
+    # A target under the Gumbel curve (λ = 0) asks for an ever smaller λ: once below 0 it stops.
+    z = torch.linspace(-4, 4, 101)
+    target = torch.exp(-2 * torch.exp(-z))
+    gate = APA(lambda_init=0.3, kappa_init=1.0)
+    gate.kappa.requires_grad_(False)
+    optimizer = torch.optim.SGD(gate.parameters(), lr=2.0)
+    trajectory = []
+    for _ in range(60):
+        optimizer.zero_grad()
+        (gate(z) - target).square().mean().backward()
+        optimizer.step()
+        trajectory.append(gate.lambda_.item())
+    crossed = next(i for i, value in enumerate(trajectory) if value < 0)
+    assert crossed < 50 and trajectory[-1] == trajectory[crossed] > -0.1
+
+
 def test_registry():
     assert get_activation_class("AGLU") is AGLU and get_activation_class(nn.GELU) is nn.GELU
     first, second = create_activation("aglu", num_parameters=3), create_activation("aglu")
