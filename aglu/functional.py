@@ -202,6 +202,9 @@ def _backward_math(
 # more rounding into log u), so small λ keep the log1p form. Channels on both sides of 0.1, a
 # positive λ below 1e-30 or a NaN, float64 and non-CPU tensors (whose check would wait on the
 # device) take the general math.
+# TODO(#2): "small" trains with the general backward and mixed per-channel λ take the general
+# math; both run several times slower eagerly than the formula composed from plain torch ops (a
+# lean backward for "small" and a per-channel where() between the two forms would close it).
 _GUMBEL, _SOFTPLUS, _SMALL = "gumbel", "softplus", "small"
 _SOFTPLUS_MIN_LAMBDA = 0.1
 _TINY_LAMBDA = 1e-30  # 1/λ and 1/λ² stay finite in float32 from here on
