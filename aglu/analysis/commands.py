@@ -110,8 +110,12 @@ def run_analysis(args: argparse.Namespace) -> Path:
     loaded = load_model(path, args.model, model_kwargs)
     dataset = build_analysis_dataset(args.data, loaded.config)
     eval_section = loaded.config.get("eval") or {}
-    many = args.many_threshold or eval_section.get("many_threshold", 100)
-    few = args.few_threshold or eval_section.get("few_threshold", 20)
+    many = args.many_threshold
+    if many is None:
+        many = eval_section.get("many_threshold", 100)
+    few = args.few_threshold
+    if few is None:
+        few = eval_section.get("few_threshold", 20)
 
     result = analyze(
         loaded.model,

@@ -208,6 +208,25 @@ def test_analyze_import_path_model_and_data(tmp_path, fixtures_module):
     assert (tmp_path / "figures" / f"analysis-{tmp_path.name}-summary.png").is_file()
 
 
+def test_analyze_explicit_zero_thresholds_are_kept(tmp_path, fixtures_module):
+    model = fixtures_module.build_model()
+    torch.save(model.state_dict(), tmp_path / "weights.pt")
+    out = tmp_path / "analysis"
+    code = main(
+        ["analyze", str(tmp_path / "weights.pt"), "--model", "analysis_fixtures_mod:build_model",
+         "--data", "analysis_fixtures_mod:build_images_8", "--samples", "12",
+         "--many-threshold", "0", "--few-threshold", "0", "--out", str(out)]
+    )  # fmt: skip
+
+    assert code == 0
+    report = json.loads((out / "analysis.json").read_text())
+    assert (report["many_threshold"], report["few_threshold"]) == (0, 0)
+    # every class has more than 0 training images: all many-shot, none medium or few
+    assert {name: group["num_classes"] for name, group in report["logits"].items()} == {
+        "all": 6, "many": 6
+    }  # fmt: skip
+
+
 def test_analyze_run_folder_of_our_model(tmp_path, fixtures_module):
     from aglu.models import activation_modules, create
 
