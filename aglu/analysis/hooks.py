@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -41,13 +42,15 @@ class LayerInputRecorder:
     """Record the inputs of a model's activation and gate modules while it runs.
 
     Use it as a context manager around forward passes; the hooks are removed on exit. To keep
-    memory bounded on large feature maps, each call keeps at most ``values_per_call`` of its
-    input values, drawn uniformly by a seeded generator (``None`` keeps them all).
+    memory bounded on large feature maps, each call keeps at most
+    ``ceil(values_per_sample × batch size)`` of its input values (the batch size is the input's
+    first dimension), drawn uniformly by a seeded generator (``None`` keeps them all): every
+    sample weighs the same, so a short last batch is not over-represented.
 
     Args:
         model: the model to watch.
         module_types: the module classes whose input is recorded.
-        values_per_call: the most values kept from one call of one module.
+        values_per_sample: the most values kept per sample of a call of one module.
         seed: seed of the subsampling draw.
 
     Example:
@@ -64,14 +67,14 @@ class LayerInputRecorder:
         self,
         model: nn.Module,
         module_types: tuple[type[nn.Module], ...] = HOOKED_TYPES,
-        values_per_call: int | None = None,
+        values_per_sample: float | None = None,
         seed: int = 0,
     ) -> None:
-        if values_per_call is not None and values_per_call < 1:
-            raise ValueError(f"values_per_call={values_per_call} must be a positive int or None")
+        if values_per_sample is not None and not values_per_sample > 0:
+            raise ValueError(f"values_per_sample={values_per_sample} must be positive or None")
         self.model = model
         self.module_types = module_types
-        self.values_per_call = values_per_call
+        self.values_per_sample = values_per_sample
         self.generator = torch.Generator().manual_seed(seed)
         self.layers: dict[str, RecordedLayer] = {}  # in the order of their first call
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
@@ -97,12 +100,16 @@ class LayerInputRecorder:
             layer = self.layers.get(name)
             if layer is None:
                 layer = self.layers[name] = RecordedLayer(name, type(module).__name__, role)
-            flat = args[0].detach().reshape(-1)
+            input = args[0].detach()
+            flat = input.reshape(-1)
             layer.calls += 1
             layer.seen += flat.numel()
-            if self.values_per_call is not None and flat.numel() > self.values_per_call:
-                picks = torch.randperm(flat.numel(), generator=self.generator)
-                flat = flat[picks[: self.values_per_call].to(flat.device)]
+            if self.values_per_sample is not None:
+                batch = input.shape[0] if input.dim() > 0 else 1
+                keep = math.ceil(self.values_per_sample * batch)
+                if flat.numel() > keep:
+                    picks = torch.randperm(flat.numel(), generator=self.generator)
+                    flat = flat[picks[:keep].to(flat.device)]
             layer.chunks.append(flat.to("cpu", torch.float64))
 
         return hook

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +11,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from aglu.analysis.fits import DEFAULT_MAX_VALUES, FAMILIES, DistributionFit, fit_distributions
+from aglu.analysis.fits import (
+    DEFAULT_MAX_VALUES,
+    FAMILIES,
+    DistributionFit,
+    fit_distributions,
+    subsample,
+)
 from aglu.analysis.hooks import HOOKED_TYPES, LayerInputRecorder
 from aglu.layers import AGLU, APA
 
@@ -118,10 +123,8 @@ def _fit_sample(
     name: str, kind: str, role: str, values: Tensor, max_values: int, seed: int
 ) -> FittedLayer:
     fit = fit_distributions(values, max_values=max_values, seed=seed)
-    kept = values[torch.isfinite(values)]
-    if kept.numel() > max_values:
-        generator = torch.Generator().manual_seed(seed)
-        kept = kept[torch.randperm(kept.numel(), generator=generator)[:max_values]]
+    finite = values[torch.isfinite(values)].to(torch.float64).numpy()
+    kept = torch.from_numpy(subsample(finite, max_values, seed))  # the very draw the fits used
     return FittedLayer(name, kind, role, fit, kept)
 
 
@@ -170,10 +173,13 @@ def analyze(
 
     ``samples`` items of ``dataset`` (a seeded draw) go through ``model`` in eval mode; a forward
     pre-hook on every module of ``module_types`` records its input, and the model's output is
-    taken as the logits ``(N, C)``. Each layer keeps at most ``max_values`` values (a seeded draw
-    per batch), so that every fit costs the same. With ``class_counts`` (the training count of
-    each class) the logits are also fitted per shot group: many-shot (> ``many_threshold``),
-    medium and few-shot (< ``few_threshold``) classes, each over all samples.
+    taken as the logits ``(N, C)``. Each layer keeps about ``max_values`` values in all (a
+    seeded draw from each batch in proportion to its size, so that every sample weighs the same;
+    a module called k times per pass keeps k times as many), and every fit uses at most
+    ``max_values`` of them, so that every fit costs the same. With ``class_counts`` (the
+    training count of each class) the logits are also fitted per shot group: many-shot
+    (> ``many_threshold``), medium and few-shot (< ``few_threshold``) classes, each over all
+    samples.
 
     Args:
         model: any ``nn.Module`` whose output is a logits tensor.
@@ -183,11 +189,11 @@ def analyze(
         An :class:`AnalysisResult`; a layer whose input is constant is marked degenerate.
     """
     loader = _batches(dataset, samples, batch_size, seed, num_workers)
-    values_per_call = max(1, math.ceil(max_values / len(loader)))
+    values_per_sample = max_values / len(loader.dataset)
     model = model.eval().to(device)
     modules = dict(model.named_modules())
     logits_chunks, seen = [], 0
-    with LayerInputRecorder(model, module_types, values_per_call, seed) as recorder:
+    with LayerInputRecorder(model, module_types, values_per_sample, seed) as recorder:
         for batch in loader:
             inputs = batch[0] if isinstance(batch, list | tuple) else batch
             output = model(inputs.to(device))

@@ -57,7 +57,7 @@ def test_recorder_captures_expected_layers_and_values():
 def test_recorder_subsamples_each_call():
     model = nn.Sequential(nn.Linear(4, 100), nn.ReLU())
     inputs = torch.randn(10, 4)
-    with LayerInputRecorder(model, values_per_call=50, seed=1) as recorder:
+    with LayerInputRecorder(model, values_per_sample=5, seed=1) as recorder:
         model(inputs)
         model(inputs)
     layer = recorder.layers["1"]
@@ -71,3 +71,13 @@ def test_recorder_takes_other_module_types():
     with LayerInputRecorder(model, module_types=(nn.GELU,)) as recorder:
         model(torch.randn(2, 6))
     assert list(recorder.layers) == ["gelu"]
+
+
+def test_recorder_keeps_values_in_proportion_to_the_batch_size():
+    # A short last batch (2 samples after 10) keeps a fifth as many values, not as many.
+    model = nn.Sequential(nn.Linear(4, 100), nn.ReLU())
+    with LayerInputRecorder(model, values_per_sample=3.5, seed=0) as recorder:
+        model(torch.randn(10, 4))
+        model(torch.randn(2, 4))
+        model(torch.randn(1, 4))
+    assert [chunk.numel() for chunk in recorder.layers["1"].chunks] == [35, 7, 4]  # ceil(3.5)
