@@ -36,7 +36,7 @@ demo: data
 	$(PY) scripts/demo_results.py $(DEMO_OUT) --record benchmarks/results/demo
 
 bench: $(STAMP)
-	$(VENV)/bin/aglu bench activation
+	bash scripts/run_benchmarks.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
