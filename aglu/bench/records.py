@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from aglu.atomic_files import atomic_write_text
 
 __all__ = ["cpu_model", "machine_info", "write_results"]
 
@@ -53,19 +54,9 @@ def machine_info(device: str | torch.device = "cpu") -> dict[str, Any]:
 def write_results(path: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` as indented JSON to ``path`` (folders made, replaced atomically).
 
-    The text goes to a temporary file of a unique name in the same folder, which then replaces
-    ``path`` in one ``os.replace``: two processes writing the same file never share a temporary
-    file, and a reader sees one whole version or the other.
+    Through :func:`aglu.atomic_files.atomic_write_text`: a temporary file of a unique name, so two
+    processes writing the same file never share one, and a reader sees one whole version.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp's 0o600 would hide the results from other users
-        with os.fdopen(handle, "w") as file:
-            file.write(json.dumps(payload, indent=2) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
     return path
