@@ -2,21 +2,17 @@
 
 import os
 
-import matplotlib
 import pytest
+from matplotlib.figure import Figure
 
 from aglu.atomic_files import save_figure
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 @pytest.fixture
 def figure():
-    figure, axes = plt.subplots(figsize=(2, 2))
-    axes.plot([0, 1], [1, 0])
-    yield figure
-    plt.close(figure)
+    figure = Figure(figsize=(2, 2))  # no pyplot, so no GUI backend is ever chosen
+    figure.subplots().plot([0, 1], [1, 0])
+    return figure
 
 
 def test_figure_has_a_plain_files_mode(tmp_path, figure):
