@@ -1,4 +1,4 @@
-"""Print the README's study block (markdown) from the study's JSON: the budget, then the table.
+"""Print the README's study block (markdown) from the study's JSON: budget, table, then verdict.
 
 Usage: ``python scripts/readme_study.py [STUDY_JSON]`` (default ``benchmarks/results/study.json``).
 """
@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from aglu.bench.study_table import format_study_table
+from aglu.bench.study_table import compare_variants, format_study_table
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "study.json"
 
@@ -42,6 +42,10 @@ def main(argv: list[str]) -> int:
     print(budget_line(study))
     print()
     print(format_study_table(study["aggregate"]))
+    verdict = compare_variants(study["aggregate"])
+    if verdict:
+        print()
+        print(verdict)
     return 0
 
 

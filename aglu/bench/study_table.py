@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["METRIC_COLUMNS", "aggregate_runs", "format_study_table", "mean_and_std"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "aggregate_runs",
+    "compare_variants",
+    "format_study_table",
+    "mean_and_std",
+]
 
 # metric key in metrics.json -> (column title, True when higher is better). Each is also read with
 # the suffix "_iif" (the same metric after the inverse-image-frequency logit offset).
@@ -141,3 +147,69 @@ def format_study_table(aggregate: Sequence[Mapping]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+# The metrics the verdict compares (overall and few-shot accuracy, each raw and with IIF): titles.
+VERDICT_METRICS: dict[str, str] = {
+    "top1": "top-1",
+    "top1_iif": "top-1 with IIF",
+    "few": "few-shot",
+    "few_iif": "few-shot with IIF",
+}
+
+
+def compare_variants(aggregate: Sequence[Mapping], method: str = "aglu+apa") -> str:
+    """Markdown: ``method`` against every other variant, per profile, in the verdict metrics.
+
+    Each entry is the difference of the means (method minus other, in points) ± its standard error
+    sqrt(s₁²/n₁ + s₂²/n₂) from the seeds' spread. A difference beyond twice its standard error is
+    called "ahead" or "behind", anything closer "within noise"; with a single seed on either side
+    there is no spread to judge by, and the verdict says so.
+
+    Example:
+        >>> rows = [
+        ...     {"variant": v, "profile": "rho100", "rho": 100, "seeds": [0, 1],
+        ...      "metrics": {"top1": {"mean": m, "std": 1.0, "n": 2}}}
+        ...     for v, m in [("aglu+apa", 60.0), ("relu+sigmoid", 55.0)]
+        ... ]
+        >>> compare_variants(rows).splitlines()[-1]
+        '- relu+sigmoid: top-1 +5.00 ± 1.00 (ahead)'
+    """
+    blocks = []
+    profiles: dict[str, list[Mapping]] = {}
+    for row in aggregate:
+        profiles.setdefault(row["profile"], []).append(row)
+    for rows in profiles.values():
+        ours = next((row for row in rows if row["variant"] == method), None)
+        if ours is None or len(rows) < 2:
+            continue
+        lines = [
+            f"{method} against the other variants at ρ = {rows[0]['rho']:g} (difference of "
+            "means in points ± its standard error over seeds):",
+            "",
+        ]
+        for other in rows:
+            if other is ours:
+                continue
+            parts = []
+            for name, title in VERDICT_METRICS.items():
+                a, b = ours["metrics"].get(name), other["metrics"].get(name)
+                if a is None or b is None:
+                    continue
+                parts.append(f"{title} {_difference(a, b)}")
+            lines.append(f"- {other['variant']}: " + "; ".join(parts))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _difference(a: Mapping, b: Mapping) -> str:
+    """ "+d ± se (verdict)" for two {"mean", "std", "n"} statistics where higher is better."""
+    difference = a["mean"] - b["mean"]
+    if a["std"] is None or b["std"] is None:
+        return f"{difference:+.2f} (one seed: no spread to judge by)"
+    error = math.sqrt(a["std"] ** 2 / a["n"] + b["std"] ** 2 / b["n"])
+    if abs(difference) > 2 * error:
+        verdict = "ahead" if difference > 0 else "behind"
+    else:
+        verdict = "within noise"
+    return f"{difference:+.2f} ± {error:.2f} ({verdict})"

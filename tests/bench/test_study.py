@@ -14,7 +14,12 @@ import pytest
 from aglu.bench import records
 from aglu.bench.records import write_results
 from aglu.bench.study import plan_runs, resolve_epochs, run_study, study_main
-from aglu.bench.study_table import aggregate_runs, format_study_table, mean_and_std
+from aglu.bench.study_table import (
+    aggregate_runs,
+    compare_variants,
+    format_study_table,
+    mean_and_std,
+)
 
 FAKE_TRAIN = Path(__file__).with_name("fake_train.py")
 
@@ -240,7 +245,40 @@ def test_readme_script_states_the_budget_then_the_table(study_args, tmp_path):
     assert f" of training on {json.loads(study_json.read_text())['machine']['cpu']} (" in lines[0]
     assert lines[2] == "**ρ = 100**"
     # top-1 = 74 + seed² − ρ/10 = (64, 68): mean 66, sample std √8
-    assert lines[-1].startswith("| aglu+apa | 2 | 66.00 ± 2.83 |")
+    assert lines[6].startswith("| aglu+apa | 2 | 66.00 ± 2.83 |")
+    assert lines[7:] == []  # no other variant: nothing to compare with
+
+
+def test_compare_variants_states_differences_with_their_standard_error():
+    def row(variant, top1, top1_std, n):
+        stat = {"mean": top1, "std": top1_std, "n": n}
+        return {
+            "variant": variant,
+            "profile": "rho100",
+            "rho": 100.0,
+            "seeds": list(range(n)),
+            "metrics": {"top1": stat, "top1_iif": stat},
+        }
+
+    aggregate = [
+        row("relu+sigmoid", 50.0, 3.0, 3),
+        row("aglu+apa", 56.0, 4.0, 3),
+        row("silu+sigmoid", 55.0, 1.0, 2),
+    ]
+    lines = compare_variants(aggregate).splitlines()
+    assert lines[0].startswith("aglu+apa against the other variants at ρ = 100 ")
+    # 6 ± sqrt(16/3 + 9/3) = 6 ± 2.89: beyond twice the error; 1 ± sqrt(16/3 + 1/2) = 1 ± 2.42
+    assert lines[2] == (
+        "- relu+sigmoid: top-1 +6.00 ± 2.89 (ahead); top-1 with IIF +6.00 ± 2.89 (ahead)"
+    )
+    assert lines[3] == (
+        "- silu+sigmoid: top-1 +1.00 ± 2.42 (within noise); top-1 with IIF +1.00 ± 2.42 "
+        "(within noise)"
+    )
+    behind = compare_variants([row("aglu+apa", 40.0, 1.0, 4), row("relu+sigmoid", 50.0, 1.0, 4)])
+    assert behind.splitlines()[2].startswith("- relu+sigmoid: top-1 -10.00 ± 0.71 (behind)")
+    single = compare_variants([row("aglu+apa", 40.0, None, 1), row("relu+sigmoid", 50.0, 1.0, 2)])
+    assert "-10.00 (one seed: no spread to judge by)" in single
 
 
 def test_report_only_aggregates_finished_runs_and_trains_nothing(study_args, tmp_path):
