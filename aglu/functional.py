@@ -402,6 +402,13 @@ def _run(name: str, eager: Callable, compiled: bool, *args):
     return eager(*args)
 
 
+_NO_DOUBLE_BACKWARD = (
+    "APA/AGLU's hand-written backward is not differentiable again, so create_graph=True (a "
+    "gradient penalty, a Hessian) is not supported; for that, write the formula with torch ops: "
+    "torch.exp(-torch.nn.functional.softplus(torch.log(lambda_) - kappa * z) / lambda_)"
+)
+
+
 class _APAFunction(torch.autograd.Function):
     """APA / AGLU with a hand-written backward that saves only the input and the parameters."""
 
@@ -418,8 +425,9 @@ class _APAFunction(torch.autograd.Function):
         return _run("forward", _forward_math, ctx.compiled, z, lambda_, kappa, gated, exp_limit)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad: Tensor):
+        if torch.is_grad_enabled():  # create_graph=True: the engine asks for a graph of the grads
+            raise RuntimeError(_NO_DOUBLE_BACKWARD)
         z, lambda_, kappa = ctx.saved_tensors
         exp_limit, series_terms = _constants(_compute_dtype(z.dtype))
         lambda_dims = _reduce_dims(lambda_, z) if ctx.needs_input_grad[1] else None

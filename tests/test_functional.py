@@ -153,11 +153,20 @@ def test_denormal_lambda_is_the_gumbel_limit(eager, lambda_):
     assert zero.grad.item() > 0.5  # a live gradient, not the zeros of an overflowed 1/λ
 
 
-def test_double_backward_is_an_error_not_a_wrong_value(eager):
-    z = torch.randn(6, requires_grad=True)
-    (first,) = torch.autograd.grad(F.aglu(z, 0.6, 1.0).square().sum(), z, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
-        first.sum().backward()
+@pytest.mark.parametrize("numel", [6, 1 << 16])  # lean eager and fused sizes
+@pytest.mark.parametrize("penalty", ["square", "linear"])
+def test_double_backward_is_an_error_not_a_wrong_value(numel, penalty):
+    # A gradient penalty needs the graph of the first gradient. Whether the penalty is linear in
+    # the output (whose first gradient then has no path back) or not, asking for that graph is an
+    # error at once, never a silently missing term.
+    z = torch.randn(numel, requires_grad=True)
+    lam = torch.tensor(0.6, requires_grad=True)
+    out = F.aglu(z, lam, 1.0)
+    loss = out.square().sum() if penalty == "square" else out.sum()
+    with pytest.raises(RuntimeError, match=r"not differentiable again.*create_graph=True"):
+        torch.autograd.grad(loss, z, create_graph=True)
+    (first,) = torch.autograd.grad(F.aglu(z, lam, 1.0).sum(), z)  # plain backward still works
+    assert torch.isfinite(first).all()
 
 
 def test_backward_under_autocast_sums_in_float32(eager):
