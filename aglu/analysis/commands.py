@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 __all__ = ["analyze_main", "plot_main", "run_analysis"]
@@ -12,6 +13,12 @@ __all__ = ["analyze_main", "plot_main", "run_analysis"]
 logger = logging.getLogger(__name__)
 
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
+
+
+def _fail(command: str, error: Exception) -> int:
+    """One line on stderr for a user's mistake; exit code 2, as argparse's own errors."""
+    print(f"aglu {command}: {error}", file=sys.stderr)
+    return 2
 
 
 def _plot_parser() -> argparse.ArgumentParser:
@@ -50,7 +57,7 @@ def plot_main(argv: list[str]) -> int:
 
             path = plot_params(args.run, args.out)
     except _USER_ERRORS as error:
-        parser.error(str(error))
+        return _fail("plot", error)
     logger.info("wrote %s", path)
     return 0
 
@@ -147,6 +154,6 @@ def analyze_main(argv: list[str]) -> int:
     try:
         out = run_analysis(args)
     except _USER_ERRORS as error:
-        parser.error(str(error))
+        return _fail("analyze", error)
     logger.info("wrote %s", out / "analysis.json")
     return 0

@@ -62,12 +62,21 @@ def read_config(path: str | Path) -> dict:
 
 
 def _load_checkpoint_object(path: Path):
+    """torch.load on the CPU; an unreadable file is a one-line ValueError naming it."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        # Lightning keeps hyper-parameters in the file, which may hold arbitrary Python objects.
-        logger.warning("%s holds more than tensors; loading it fully (trusted files only)", path)
-        return torch.load(path, map_location="cpu", weights_only=False)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            # Lightning keeps hyper-parameters in the file, which may hold arbitrary objects.
+            logger.warning(
+                "%s holds more than tensors; loading it fully (trusted files only)", path
+            )
+            return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise ValueError(
+            f"checkpoint {str(path)!r} is corrupt or truncated ({type(error).__name__}); "
+            "pass another checkpoint, e.g. RUN/checkpoints/best.ckpt"
+        ) from None
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:

@@ -34,8 +34,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         atomic_write_bytes(path, buffer.getvalue())
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+_RESUME_FIX = "resume from another run or delete it to start afresh"
+
+
+def read_checkpoint(path: str | Path, fix: str = _RESUME_FIX) -> dict[str, Any]:
     """Load a Lightning checkpoint on the CPU, raising a one-line error when it is unreadable.
+
+    ``fix`` ends the error of a corrupt file: what the caller's user can do instead.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -48,8 +53,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
         raise CorruptCheckpointError(
-            f"checkpoint {str(path)!r} is corrupt or truncated ({type(error).__name__}); "
-            "resume from another run or delete it to start afresh"
+            f"checkpoint {str(path)!r} is corrupt or truncated ({type(error).__name__}); {fix}"
         ) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CorruptCheckpointError(

@@ -488,7 +488,8 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
     if output is not None:
         _check_output_file(Path(output))
     path = resolve_checkpoint(argv[0], which)
-    checkpoint = read_checkpoint(path)
+    other = "best" if which == "last" else "last"
+    checkpoint = read_checkpoint(path, fix=f"score the other one with --checkpoint {other}")
     saved = checkpoint.get("hyper_parameters", {}).get("config")
     if saved is None:
         raise ValueError(f"{str(path)!r} has no config; pass a checkpoint written by aglu train")

@@ -15,6 +15,7 @@ import yaml
 from aglu.analysis.loading import load_model
 from aglu.analysis.params_plot import learned_parameters, parameter_trajectory
 from aglu.cli import main
+from aglu.models import create
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -94,9 +95,7 @@ def test_plot_activation_writes_figure(tmp_path, suffix):
     ],
 )
 def test_plot_activation_rejects_bad_input(tmp_path, capsys, arguments, message):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["plot", "activation", *arguments])
-    assert exit_info.value.code == 2
+    assert main(["plot", "activation", *arguments]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -145,8 +144,7 @@ def test_plot_params_writes_figure(tmp_path, fixtures_module, suffix):
 
 def test_plot_params_without_adaptive_layers_fails_clearly(tmp_path, capsys):
     write_run(tmp_path / "run", torch.nn.Linear(2, 2), {"name": "unused"})
-    with pytest.raises(SystemExit):
-        main(["plot", "params", str(tmp_path / "run")])
+    assert main(["plot", "params", str(tmp_path / "run")]) == 2
     assert "has no APA/AGLU parameters" in capsys.readouterr().err
 
 
@@ -271,18 +269,15 @@ def test_load_model_from_run_folder(tmp_path, config_in_checkpoint):
 
 def test_analyze_checkpoint_without_config_names_what_is_missing(tmp_path, capsys):
     torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "weights.pt")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["analyze", str(tmp_path / "weights.pt")])
-    assert exit_info.value.code == 2
+    assert main(["analyze", str(tmp_path / "weights.pt")]) == 2
     error = capsys.readouterr().err
     assert "no config.yaml" in error and "--model package.module:factory" in error
 
 
 def test_analyze_mismatched_weights_name_the_keys(tmp_path, fixtures_module, capsys):
     torch.save({"conv.weight": torch.zeros(4, 1, 3, 3)}, tmp_path / "partial.pt")
-    with pytest.raises(SystemExit):
-        main(["analyze", str(tmp_path / "partial.pt"), "--model",
-              "analysis_fixtures_mod:build_model"])  # fmt: skip
+    arguments = ["analyze", str(tmp_path / "partial.pt"), "--model"]
+    assert main([*arguments, "analysis_fixtures_mod:build_model"]) == 2
     error = capsys.readouterr().err
     assert "7 missing key(s)" in error and "conv.bias" in error
 
@@ -290,8 +285,7 @@ def test_analyze_mismatched_weights_name_the_keys(tmp_path, fixtures_module, cap
 def test_analyze_run_config_without_model_section(tmp_path, capsys):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"data": {"name": "cifar10_lt"}}))
     torch.save({}, tmp_path / "model.ckpt")
-    with pytest.raises(SystemExit):
-        main(["analyze", str(tmp_path / "model.ckpt")])
+    assert main(["analyze", str(tmp_path / "model.ckpt")]) == 2
     assert "no model section" in capsys.readouterr().err
 
 
@@ -304,3 +298,20 @@ def test_scipy_and_matplotlib_stay_out_of_import_aglu():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _corrupt_run(tmp_path):
+    section = {"name": "resnet32", "num_classes": 3, "act_layer": "aglu"}
+    write_run(tmp_path / "run", create(**section), section)
+    (tmp_path / "run" / "checkpoints" / "last.ckpt").write_bytes(b"not a checkpoint")
+    return tmp_path / "run"
+
+
+@pytest.mark.parametrize("command", ["plot params", "analyze"])
+def test_a_corrupt_checkpoint_is_one_line_and_exit_2(tmp_path, capsys, command):
+    run = _corrupt_run(tmp_path)
+    assert main([*command.split(), str(run)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0, error
+    assert error.startswith(f"aglu {command.split()[0]}: checkpoint ")
+    assert "last.ckpt' is corrupt or truncated" in error and "best.ckpt" in error

@@ -70,6 +70,19 @@ def test_corrupt_checkpoint_on_resume(tmp_path: Path, capsys: pytest.CaptureFixt
     assert after == before  # nothing overwritten, nothing added
 
 
+def test_eval_of_a_corrupt_checkpoint_names_the_other_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "last.ckpt").write_bytes(b"PK\x03\x04 truncated by a crash")
+    assert eval_main([str(tmp_path / "run")]) == 2
+    message = _one_line_error(capsys.readouterr().err)
+    assert "last.ckpt" in message and "corrupt or truncated" in message
+    assert message.endswith("score the other one with --checkpoint best")
+    assert "resume" not in message  # the training advice does not fit an evaluation
+
+
 def test_eval_of_a_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert eval_main([str(tmp_path / "nope")]) == 2
     assert "nope" in _one_line_error(capsys.readouterr().err)
