@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aglu.data.errors import DatasetNotFoundError
+from aglu.data.errors import DatasetNotFoundError, download_or_explain
 from aglu.data.in_memory import InMemoryImageDataset, long_tail_subset
 from aglu.data.long_tail import check_imbalance_factor
 
@@ -28,9 +28,15 @@ def read_cifar_batch(path: str, label_key: str) -> tuple[Tensor, Tensor]:
 
     The returned tensors are shared between callers: treat them as read-only.
     """
-    with open(path, "rb") as handle:
-        batch = pickle.load(handle, encoding="latin1")
-    data = np.asarray(batch["data"], dtype=np.uint8)
+    try:
+        with open(path, "rb") as handle:
+            batch = pickle.load(handle, encoding="latin1")
+        data = np.asarray(batch["data"], dtype=np.uint8)
+    except (EOFError, OSError, pickle.UnpicklingError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path} is truncated or not a CIFAR batch ({type(error).__name__}); delete the "
+            "folder and fetch the data again (--data.download=true)"
+        ) from None
     images = torch.from_numpy(data.reshape(-1, 3, 32, 32).copy())  # rows are R, G, B planes
     labels = torch.as_tensor(batch[label_key], dtype=torch.long)
     return images, labels
@@ -101,8 +107,15 @@ class _CIFARLT(InMemoryImageDataset):
 
             logger.info("downloading %s into %s", self.torchvision_class, self.root)
             dataset_class = getattr(torchvision.datasets, self.torchvision_class)
-            for train in (True, False):
-                dataset_class(str(self.root), train=train, download=True)
+            download_or_explain(
+                lambda: [
+                    dataset_class(str(self.root), train=t, download=True) for t in (True, False)
+                ],
+                self.root,
+                self.torchvision_class,
+                "without a network, unpack the python version from "
+                "https://www.cs.toronto.edu/~kriz/cifar.html there",
+            )
             return self.root / self.folder
         raise DatasetNotFoundError(
             self.root / self.folder,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gzip
 import logging
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aglu.data.errors import DatasetNotFoundError
+from aglu.data.errors import DatasetNotFoundError, download_or_explain
 from aglu.data.in_memory import InMemoryImageDataset, long_tail_subset
 from aglu.data.long_tail import check_imbalance_factor
 
@@ -59,8 +60,16 @@ def read_idx(path: str) -> Tensor:
     The returned tensor is shared between callers: treat it as read-only.
     """
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        raw = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+    except (EOFError, OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise ValueError(
+            f"{path} is truncated or corrupt ({type(error).__name__}); delete it and fetch the "
+            "data again (--data.download=true, or reinstall dataset-fashion-mnist)"
+        ) from None
+    if len(raw) < 4:
+        raise ValueError(f"{path} is too short for an idx file ({len(raw)} bytes); fetch it again")
     zero, zero_too, dtype_code, num_dims = raw[0], raw[1], raw[2], raw[3]
     if zero or zero_too or dtype_code not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an unsigned-byte idx file (magic {raw[:4].hex()})")
@@ -103,7 +112,12 @@ def _load_split(root: Path, train: bool, download: bool) -> tuple[Tensor, Tensor
         from torchvision.datasets import FashionMNIST
 
         logger.info("downloading Fashion-MNIST into %s", root)
-        FashionMNIST(str(root), train=train, download=True)
+        download_or_explain(
+            lambda: FashionMNIST(str(root), train=train, download=True),
+            root,
+            "Fashion-MNIST",
+            "without a network, install it with `apt-get install dataset-fashion-mnist`",
+        )
         paths = [find_fashion_mnist_file(root, name) for name in names]
     if None in paths:
         missing = root / f"{names[paths.index(None)]}.gz"
