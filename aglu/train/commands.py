@@ -415,6 +415,15 @@ def _train(plan: dict[str, Any]) -> int:
             _prepare_folder(plan)
         ckpt_path = str(run_folder.last_checkpoint) if checkpoint is not None else None
         trainer.fit(module, datamodule=plan["data"], ckpt_path=ckpt_path)
+    except SystemExit:  # Lightning's answer to Ctrl-C (KeyboardInterrupt): exit 1, no word
+        if not trainer.interrupted:
+            raise
+        print(
+            f"aglu train: interrupted; every finished epoch is kept: continue with "
+            f"`aglu train --resume {run_folder.root}`",
+            file=sys.stderr,
+        )
+        return 130  # the shell's code for a command ended by SIGINT
     except USER_ERRORS as error:
         if plan["started"].started:  # not bad input: a failure while training
             raise

@@ -22,7 +22,8 @@ def _records(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
-def _kill_in_second_epoch(out: Path) -> None:
+def _signal_in_second_epoch(out: Path, signum: int):
+    """Start a run, send ``signum`` during its second epoch; returns the ended process."""
     process = start_aglu("train", DEMO_CONFIG, "--epochs", EPOCHS, "--out", out, *TINY)
     checkpoint = out / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 240
@@ -31,11 +32,25 @@ def _kill_in_second_epoch(out: Path) -> None:
         assert time.monotonic() < deadline, "epoch 1 never finished"
         time.sleep(0.05)
     time.sleep(0.5)  # into epoch 2 (5 steps of 16 images)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
-    assert [r["epoch"] for r in _records(out)] == [1], "the kill came after epoch 2 ended"
+    process.send_signal(signum)
+    process.wait(timeout=60)
+    assert [r["epoch"] for r in _records(out)] == [1], "the signal came after epoch 2 ended"
     assert not (out / "metrics.json").exists()
+    return process
+
+
+def _kill_in_second_epoch(out: Path) -> None:
+    assert _signal_in_second_epoch(out, signal.SIGKILL).returncode == -signal.SIGKILL
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    process = _signal_in_second_epoch(out, signal.SIGINT)
+    error = process.stderr.read()
+    assert process.returncode == 130, error[-3000:]
+    assert "aglu train: interrupted; every finished epoch is kept" in error
+    assert f"continue with `aglu train --resume {out}`" in error
+    assert (out / "checkpoints" / "last.ckpt").is_file()
 
 
 def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
