@@ -14,6 +14,7 @@ import argparse
 import json
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,10 @@ def _best_counts(layers: list[dict], role: str) -> str:
     degenerate = sum(bool(layer.get("degenerate")) for layer in chosen)
     text = ", ".join(f"{family} {count}" for family, count in counts.items())
     suffix = f", degenerate {degenerate}" if degenerate else ""
-    return f"- inputs of the {len(chosen)} {role} layers, best fit: {text}{suffix}"
+    # the kinds, e.g. "31 AGLU, 15 ReLU": an SE block's hidden ReLU stays a ReLU under AGLU
+    kinds = Counter(layer.get("kind", "?") for layer in chosen)
+    made_of = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    return f"- inputs of the {len(chosen)} {role} layers ({made_of}), best fit: {text}{suffix}"
 
 
 def _ks(entry: dict, family: str) -> str:

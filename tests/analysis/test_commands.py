@@ -194,7 +194,7 @@ def test_analyze_import_path_model_and_data(tmp_path, fixtures_module):
     readme_analysis = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(readme_analysis)
     markdown = readme_analysis.render(out / "analysis.json", tmp_path / "figures")
-    assert "inputs of the 2 activation layers" in markdown and "degenerate 1" in markdown
+    assert "inputs of the 2 activation layers (" in markdown and "degenerate 1" in markdown
     few = groups["few"]
     assert f"| few-shot | 2 | 96 | **{few['best']}** |" in markdown
     best = {name: groups[name]["best"] or "degenerate" for name in groups}
