@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 def _usage() -> str:
-    lines = ["usage: aglu COMMAND [options]", "", "commands:"]
+    lines = ["usage: aglu COMMAND [options]   (or aglu --version)", "", "commands:"]
     lines += [f"  {name:<9}{help_}" for name, (_, _, help_) in COMMANDS.items()]
     lines += ["", "Run `aglu COMMAND --help` for a command's options."]
     return "\n".join(lines)
@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from aglu import __version__
+
+        print(f"aglu {__version__}")
+        return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
         print(f"aglu: unknown command {name!r}; use one of {', '.join(COMMANDS)}", file=sys.stderr)

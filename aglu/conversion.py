@@ -133,6 +133,14 @@ def _functional_calls(graph_module: fx.GraphModule) -> list[str]:
     return found
 
 
+def _layer_class(argument: str, layer: str | type[nn.Module]) -> type[nn.Module]:
+    """The class for ``convert``'s ``activation=`` or ``gate=``; an error names the argument."""
+    try:
+        return get_activation_class(layer)
+    except ValueError as error:
+        raise ValueError(f"convert(..., {argument}={layer!r}): {error}") from None
+
+
 def convert(
     model: nn.Module,
     activation: str | type[nn.Module] | None = "aglu",
@@ -176,8 +184,8 @@ def convert(
     if not isinstance(model, nn.Module):
         raise TypeError(f"convert needs an nn.Module, got {type(model).__name__}")
     new_types = {
-        "activation": None if activation is None else get_activation_class(activation),
-        "gate": None if gate is None else get_activation_class(gate),
+        role: None if layer is None else _layer_class(role, layer)
+        for role, layer in (("activation", activation), ("gate", gate))
     }
     kwargs = {"activation": activation_kwargs or {}, "gate": gate_kwargs or {}}
     factory = _factory_kwargs(model)

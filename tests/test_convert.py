@@ -82,8 +82,10 @@ def test_functional_calls_are_reported_and_kwargs_reach_the_new_modules():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"unknown activation 'agl'.*'aglu'"):
+    with pytest.raises(ValueError, match=r"activation='agl'\): unknown activation 'agl'.*'aglu'"):
         convert(nn.Sequential(nn.ReLU()), activation="agl")
+    with pytest.raises(ValueError, match=r"^convert\(\.\.\., gate='nope'\): unknown activation"):
+        convert(nn.Sequential(nn.ReLU()), gate="nope")
     with pytest.raises(TypeError, match=r"nn\.Module"):
         convert(lambda x: x)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -87,7 +88,15 @@ def create(
     get_activation_class(act_layer)  # raises ValueError naming the known activations
     check_gate(gate_layer)
     check_head(head)
-    return MODELS[name.lower()](
+    builder = MODELS[name.lower()]
+    if gate_layer != "sigmoid" and getattr(builder, "keywords", {}).get("attention") is None:
+        warnings.warn(
+            f"{name} has no attention gate, so gate_layer={gate_layer!r} changes nothing; "
+            "use an se_ or cbam_ model for a gate",
+            UserWarning,
+            stacklevel=2,
+        )
+    return builder(
         num_classes=num_classes,
         in_chans=in_chans,
         act_layer=act_layer,

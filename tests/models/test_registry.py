@@ -1,6 +1,7 @@
 """The model registry: names, argument checks, and where the keyword arguments go."""
 
 import re
+import warnings
 
 import pytest
 from torch import nn
@@ -117,3 +118,13 @@ def test_activation_modules_lists_every_apa_and_aglu():
     assert activation_modules(create("se_resnet32", 10)) == []  # ReLU and sigmoid only
     with pytest.raises(TypeError, match=r"nn\.Module"):
         activation_modules("resnet32")
+
+
+def test_a_gate_on_a_model_without_attention_warns():
+    with pytest.warns(UserWarning, match="resnet32 has no attention gate, so gate_layer='apa'"):
+        model = create("resnet32", num_classes=10, gate_layer="apa")
+    assert not [m for m in model.modules() if isinstance(m, APA)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        create("se_resnet32", num_classes=10, gate_layer="apa")
+        create("resnet32", num_classes=10)
