@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 
 # sub-command -> (module, function(argv) -> exit code, one-line help). Modules load lazily so that
 # `aglu --help` and the layers never pay for Lightning, SciPy or matplotlib.
@@ -25,6 +26,14 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+def _quiet_third_party_noise() -> None:
+    """Hide two lines every CPU run printed that say nothing about the run: torch's note that a
+    CPU-only machine has no CUDA runtime (when inductor builds a kernel), and a deprecation inside
+    Lightning's own code."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``aglu COMMAND ...``; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -41,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aglu: unknown command {name!r}; use one of {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _quiet_third_party_noise()
     module_name, function_name, _ = COMMANDS[name]
     command = getattr(importlib.import_module(module_name), function_name)
     return int(command(rest) or 0)
