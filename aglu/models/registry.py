@@ -65,7 +65,8 @@ def create(
         in_chans: the input's channels (1 for Fashion-MNIST). Default: 3.
         act_layer: every backbone activation (stem, inside blocks, after residual adds), each its
             own module: a name from :data:`aglu.layers.ACTIVATIONS` or a class. Default: ``"relu"``.
-        gate_layer: the attention gate of SE / CBAM models, ``"sigmoid"`` or ``"apa"``.
+        gate_layer: the attention gate of SE / CBAM models, ``"sigmoid"`` or ``"apa"``; any
+            other than ``"sigmoid"`` on a model without attention warns (it would change nothing).
         head: ``"linear"``, ``"cosine"`` (scale 16) or ``"learnable_cosine"``.
         kwargs: further arguments of the model class (:class:`CifarResNet` or :class:`ResNet`),
             e.g. ``act_kwargs``, ``gate_kwargs``, ``reduction``, ``se_style="hu"`` (Hu et al.'s

@@ -497,8 +497,11 @@ def _prepare_eval(argv: list[str]) -> dict[str, Any]:
     if output is not None:
         _check_output_file(Path(output))
     path = resolve_checkpoint(argv[0], which)
-    other = "best" if which == "last" else "last"
-    checkpoint = read_checkpoint(path, fix=f"score the other one with --checkpoint {other}")
+    if Path(argv[0]).is_dir():
+        fix = f"score the other one with --checkpoint {'best' if which == 'last' else 'last'}"
+    else:
+        fix = "pass another checkpoint, e.g. RUN/checkpoints/best.ckpt"
+    checkpoint = read_checkpoint(path, fix=fix)
     saved = checkpoint.get("hyper_parameters", {}).get("config")
     if saved is None:
         raise ValueError(f"{str(path)!r} has no config; pass a checkpoint written by aglu train")

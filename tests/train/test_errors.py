@@ -82,6 +82,10 @@ def test_eval_of_a_corrupt_checkpoint_names_the_other_one(
     assert message.endswith("score the other one with --checkpoint best")
     assert "resume" not in message  # the training advice does not fit an evaluation
 
+    assert eval_main([str(checkpoints / "last.ckpt")]) == 2  # a file: --checkpoint does not apply
+    message = _one_line_error(capsys.readouterr().err)
+    assert message.endswith("pass another checkpoint, e.g. RUN/checkpoints/best.ckpt")
+
 
 def test_eval_of_a_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert eval_main([str(tmp_path / "nope")]) == 2
